@@ -1,0 +1,1 @@
+export * from './gen/slipway/features/v1/features.js';

@@ -1,0 +1,1 @@
+export * from './gen/inference/grpc_predict_v2.js';

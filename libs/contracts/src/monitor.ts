@@ -1,0 +1,1 @@
+export * from './gen/slipway/monitor/v1/monitor.js';

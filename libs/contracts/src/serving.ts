@@ -1,0 +1,1 @@
+export * from './gen/slipway/serving/v1/prediction.js';

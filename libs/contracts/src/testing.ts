@@ -1,0 +1,1 @@
+export * from './gen/slipway/testing/v1/echo.js';
