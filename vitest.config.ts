@@ -12,6 +12,9 @@ export default defineConfig({
     include: ['{apps,libs,tools}/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     environment: 'node',
+    // CI reads the JSON report (tools/ci/summarize.mjs) for its closing "N passed, N failed" line.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results/vitest.json' },
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
