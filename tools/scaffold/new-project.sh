@@ -4,10 +4,11 @@
 set -euo pipefail
 dir=$1; tags=$2; shift 2
 name="@slipway/$(basename "$dir")"
+up=$(realpath -m --relative-to="$dir" .)
 mkdir -p "$dir/src"
 refs=""; deps=""
 for d in "$@"; do
-  refs+="${refs:+, }{ \"path\": \"../../$d\" }"
+  refs+="${refs:+, }{ \"path\": \"$up/$d\" }"
   deps+="${deps:+, }\"@slipway/$(basename "$d")\": \"*\""
 done
 cat > "$dir/package.json" <<JSON
@@ -28,7 +29,7 @@ cat > "$dir/package.json" <<JSON
 JSON
 cat > "$dir/tsconfig.json" <<JSON
 {
-  "extends": "../../tsconfig.base.json",
+  "extends": "$up/tsconfig.base.json",
   "compilerOptions": { "rootDir": "src", "outDir": "dist", "tsBuildInfoFile": "dist/tsconfig.tsbuildinfo" },
   "include": ["src/**/*.ts"],
   "exclude": ["src/**/*.test.ts"],
@@ -37,7 +38,7 @@ cat > "$dir/tsconfig.json" <<JSON
 JSON
 cat > "$dir/tsconfig.spec.json" <<JSON
 {
-  "extends": "../../tsconfig.base.json",
+  "extends": "$up/tsconfig.base.json",
   "compilerOptions": { "composite": false, "incremental": false, "noEmit": true, "declaration": false, "declarationMap": false },
   "include": ["src/**/*.ts"]
 }
@@ -45,7 +46,7 @@ JSON
 tagjson=$(printf '%s' "$tags" | sed 's/[^,][^,]*/"&"/g')
 cat > "$dir/project.json" <<JSON
 {
-  "\$schema": "../../node_modules/nx/schemas/project-schema.json",
+  "\$schema": "$up/node_modules/nx/schemas/project-schema.json",
   "name": "$(basename "$dir")",
   "projectType": "$( [[ $dir == apps/* ]] && echo application || echo library )",
   "tags": [$tagjson],
@@ -59,3 +60,4 @@ cat > "$dir/project.json" <<JSON
 JSON
 [ -f "$dir/src/index.ts" ] || echo "export {};" > "$dir/src/index.ts"
 echo "created $dir ($name)"
+npx prettier --write "$dir"/*.json > /dev/null

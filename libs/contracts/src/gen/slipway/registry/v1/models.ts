@@ -38,6 +38,8 @@ export interface TensorSignature {
   dimParams: string[];
   /** "tensor", or the ONNX type of anything else, e.g. "seq(map(int64,tensor(float)))". */
   kind: string;
+  /** False when the graph declares no shape at all (a scalar has rank 0 and rank_known true). */
+  rankKnown: boolean;
 }
 
 export interface OpsetImport {
@@ -229,7 +231,7 @@ export interface DownloadArtifactResponse_Header {
 }
 
 function createBaseTensorSignature(): TensorSignature {
-  return { name: "", datatype: "", onnxType: "", shape: [], dimParams: [], kind: "" };
+  return { name: "", datatype: "", onnxType: "", shape: [], dimParams: [], kind: "", rankKnown: false };
 }
 
 export const TensorSignature: MessageFns<TensorSignature> = {
@@ -258,6 +260,9 @@ export const TensorSignature: MessageFns<TensorSignature> = {
     }
     if (message.kind !== "") {
       writer.uint32(50).string(message.kind);
+    }
+    if (message.rankKnown !== false) {
+      writer.uint32(56).bool(message.rankKnown);
     }
     return writer;
   },
@@ -333,6 +338,14 @@ export const TensorSignature: MessageFns<TensorSignature> = {
             message.kind = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.rankKnown = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -361,6 +374,11 @@ export const TensorSignature: MessageFns<TensorSignature> = {
         ? object.dim_params.map((e: any) => globalThis.String(e))
         : [],
       kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      rankKnown: isSet(object.rankKnown)
+        ? globalThis.Boolean(object.rankKnown)
+        : isSet(object.rank_known)
+        ? globalThis.Boolean(object.rank_known)
+        : false,
     };
   },
 
@@ -384,6 +402,9 @@ export const TensorSignature: MessageFns<TensorSignature> = {
     if (message.kind !== "") {
       obj.kind = message.kind;
     }
+    if (message.rankKnown !== false) {
+      obj.rankKnown = message.rankKnown;
+    }
     return obj;
   },
 
@@ -398,6 +419,7 @@ export const TensorSignature: MessageFns<TensorSignature> = {
     message.shape = object.shape?.map((e) => BigInt(e)) || [];
     message.dimParams = object.dimParams?.map((e) => e) || [];
     message.kind = object.kind ?? "";
+    message.rankKnown = object.rankKnown ?? false;
     return message;
   },
 };
