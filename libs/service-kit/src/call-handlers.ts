@@ -1,0 +1,102 @@
+import { once } from 'node:events';
+import type {
+  ServerDuplexStream,
+  ServerReadableStream,
+  ServerUnaryCall,
+  ServerWritableStream,
+  UntypedHandleCall,
+  sendUnaryData,
+} from '@grpc/grpc-js';
+import { iterateUntilAborted } from './abortable.js';
+import { openCallScope, type CallScope, type SurfaceCall } from './call-context.js';
+import type { Logger } from './logger.js';
+import type { CallContext, MethodDefinitionLike } from './service-types.js';
+import { toGrpcStatus } from './status-mapping.js';
+
+type AnyHandler = (input: unknown, ctx: CallContext) => unknown;
+type WritableCall = ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>;
+
+/**
+ * Adapts an async Slipway handler to the callback/stream API grpc-js expects. Every failure goes
+ * through `toGrpcStatus`; once the call is cancelled or past its deadline, the failure reported
+ * is that (the caller is gone, so nothing is logged as unexpected).
+ */
+export function toGrpcHandler(
+  method: MethodDefinitionLike,
+  handler: AnyHandler,
+  logger: Logger,
+): UntypedHandleCall {
+  const methodLogger = logger.child({ method: method.path });
+  const open = (call: SurfaceCall): CallScope => openCallScope(call, method.path, methodLogger);
+
+  if (!method.requestStream && !method.responseStream) {
+    return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+      const scope = open(call);
+      respond(invoke(handler, call.request, scope.ctx), scope, callback);
+    };
+  }
+  if (method.requestStream && !method.responseStream) {
+    return (call: ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+      const scope = open(call);
+      respond(invoke(handler, readRequests(call, scope.ctx.signal), scope.ctx), scope, callback);
+    };
+  }
+  if (!method.requestStream) {
+    return (call: ServerWritableStream<unknown, unknown>) => {
+      const scope = open(call);
+      stream(() => handler(call.request, scope.ctx), call, scope);
+    };
+  }
+  return (call: ServerDuplexStream<unknown, unknown>) => {
+    const scope = open(call);
+    stream(() => handler(readRequests(call, scope.ctx.signal), scope.ctx), call, scope);
+  };
+}
+
+function invoke(handler: AnyHandler, input: unknown, ctx: CallContext): Promise<unknown> {
+  return new Promise((resolve) => resolve(handler(input, ctx)));
+}
+
+function respond(result: Promise<unknown>, scope: CallScope, callback: sendUnaryData<unknown>): void {
+  result
+    .then(
+      (response) => callback(null, response),
+      (err: unknown) => callback(failureStatus(err, scope)),
+    )
+    .catch((err: unknown) => scope.ctx.logger.error({ err }, 'could not send the response'))
+    .finally(() => scope.close());
+}
+
+function stream(produce: () => unknown, call: WritableCall, scope: CallScope): void {
+  const { signal } = scope.ctx;
+  const run = async (): Promise<void> => {
+    const responses = produce() as AsyncIterable<unknown>;
+    for await (const response of iterateUntilAborted(responses[Symbol.asyncIterator](), signal)) {
+      // Backpressure: when grpc-js buffers past its high-water mark, wait for the peer to read.
+      if (!call.write(response)) await once(call, 'drain', { signal });
+    }
+  };
+  run()
+    .then(
+      () => call.end(),
+      (err: unknown) => {
+        if (!call.cancelled) call.emit('error', failureStatus(err, scope));
+      },
+    )
+    .catch((err: unknown) => scope.ctx.logger.error({ err }, 'could not end the response stream'))
+    .finally(() => scope.close());
+}
+
+function failureStatus(err: unknown, scope: CallScope): ReturnType<typeof toGrpcStatus> {
+  const { signal, logger } = scope.ctx;
+  return toGrpcStatus(signal.aborted ? signal.reason : err, logger);
+}
+
+function readRequests(
+  call: ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
+  signal: AbortSignal,
+): AsyncIterable<unknown> {
+  // destroyOnReturn: false — a handler that stops reading early must not destroy a duplex call's
+  // writable side with it.
+  return iterateUntilAborted(call.iterator({ destroyOnReturn: false }), signal);
+}
