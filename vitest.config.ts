@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 // One vitest run covers every project. Workspace packages resolve to their TypeScript sources
 // through the "@slipway/source" export condition, so unit tests need no build; end-to-end tests
 // in test/ start the built apps as processes.
-const conditions = ['@slipway/source', 'node', 'import', 'module', 'default'];
+const conditions = ['@slipway/source', 'node', 'import', 'default'];
 
 export default defineConfig({
   resolve: { conditions },

@@ -11,6 +11,11 @@ export type TraceExportPlan =
       readonly warnings: readonly string[];
     };
 
+/** True when `OTEL_SDK_DISABLED` is "true" (case-insensitive), as the specification says. */
+export function isSdkDisabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true';
+}
+
 const protocols: readonly OtlpProtocol[] = ['grpc', 'http/protobuf', 'http/json'];
 
 /** Blank means unset, as everywhere in Slipway's configuration. */
@@ -34,7 +39,9 @@ export function resolveTraceExport(env: NodeJS.ProcessEnv = process.env): TraceE
     return { export: false, reason: 'OTEL_TRACES_EXPORTER=none', warnings };
   }
   if (exporters && exporters.some((e) => e !== 'otlp')) {
-    warnings.push(`OTEL_TRACES_EXPORTER="${exporters.join(',')}": only "otlp" and "none" are supported; using otlp`);
+    warnings.push(
+      `OTEL_TRACES_EXPORTER="${exporters.join(',')}": only "otlp" and "none" are supported; using otlp`,
+    );
   }
 
   const endpointVar = read(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')
@@ -50,7 +57,9 @@ export function resolveTraceExport(env: NodeJS.ProcessEnv = process.env): TraceE
     : 'OTEL_EXPORTER_OTLP_PROTOCOL';
   const requested = read(env, protocolVar) ?? 'http/protobuf';
   if (!(protocols as readonly string[]).includes(requested)) {
-    warnings.push(`${protocolVar}="${requested}" is not one of ${protocols.join(', ')}; traces are not exported`);
+    warnings.push(
+      `${protocolVar}="${requested}" is not one of ${protocols.join(', ')}; traces are not exported`,
+    );
     return { export: false, reason: `unsupported protocol "${requested}"`, warnings };
   }
   const protocol = requested as OtlpProtocol;
@@ -59,11 +68,15 @@ export function resolveTraceExport(env: NodeJS.ProcessEnv = process.env): TraceE
   try {
     url = new URL(endpoint);
   } catch {
-    warnings.push(`${endpointVar}="${endpoint}" is not a URL (e.g. http://127.0.0.1:4318); traces are not exported`);
+    warnings.push(
+      `${endpointVar}="${endpoint}" is not a URL (e.g. http://127.0.0.1:4318); traces are not exported`,
+    );
     return { export: false, reason: 'invalid endpoint', warnings };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    warnings.push(`${endpointVar}="${endpoint}" must start with http:// or https://; traces are not exported`);
+    warnings.push(
+      `${endpointVar}="${endpoint}" must start with http:// or https://; traces are not exported`,
+    );
     return { export: false, reason: 'invalid endpoint', warnings };
   }
   return { export: true, protocol, endpoint, warnings };

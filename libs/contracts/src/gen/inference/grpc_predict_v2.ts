@@ -98,7 +98,7 @@ export interface ModelInferRequest {
    * BYTES elements are each a 4-byte little-endian length followed by the bytes.
    * FP16 travels only this way.
    */
-  rawInputContents: Buffer[];
+  rawInputContents: Uint8Array[];
 }
 
 export interface ModelInferRequest_InferInputTensor {
@@ -137,7 +137,7 @@ export interface ModelInferResponse {
   parameters: { [key: string]: InferParameter };
   outputs: ModelInferResponse_InferOutputTensor[];
   /** One entry per output, in the order of `outputs`, encoded like raw_input_contents. */
-  rawOutputContents: Buffer[];
+  rawOutputContents: Uint8Array[];
 }
 
 export interface ModelInferResponse_InferOutputTensor {
@@ -180,7 +180,7 @@ export interface InferTensorContents {
   uint64Contents: bigint[];
   fp32Contents: number[];
   fp64Contents: number[];
-  bytesContents: Buffer[];
+  bytesContents: Uint8Array[];
 }
 
 function createBaseServerLiveRequest(): ServerLiveRequest {
@@ -1171,7 +1171,7 @@ export const ModelInferRequest: MessageFns<ModelInferRequest> = {
               break;
             }
 
-            message.rawInputContents.push(Buffer.from(reader.bytes()));
+            message.rawInputContents.push(reader.bytes());
             continue;
           }
         }
@@ -1220,9 +1220,9 @@ export const ModelInferRequest: MessageFns<ModelInferRequest> = {
         ? object.outputs.map((e: any) => ModelInferRequest_InferRequestedOutputTensor.fromJSON(e))
         : [],
       rawInputContents: globalThis.Array.isArray(object?.rawInputContents)
-        ? object.rawInputContents.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        ? object.rawInputContents.map((e: any) => bytesFromBase64(e))
         : globalThis.Array.isArray(object?.raw_input_contents)
-        ? object.raw_input_contents.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        ? object.raw_input_contents.map((e: any) => bytesFromBase64(e))
         : [],
     };
   },
@@ -1969,7 +1969,7 @@ export const ModelInferResponse: MessageFns<ModelInferResponse> = {
               break;
             }
 
-            message.rawOutputContents.push(Buffer.from(reader.bytes()));
+            message.rawOutputContents.push(reader.bytes());
             continue;
           }
         }
@@ -2015,9 +2015,9 @@ export const ModelInferResponse: MessageFns<ModelInferResponse> = {
         ? object.outputs.map((e: any) => ModelInferResponse_InferOutputTensor.fromJSON(e))
         : [],
       rawOutputContents: globalThis.Array.isArray(object?.rawOutputContents)
-        ? object.rawOutputContents.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        ? object.rawOutputContents.map((e: any) => bytesFromBase64(e))
         : globalThis.Array.isArray(object?.raw_output_contents)
-        ? object.raw_output_contents.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        ? object.raw_output_contents.map((e: any) => bytesFromBase64(e))
         : [],
     };
   },
@@ -2801,7 +2801,7 @@ export const InferTensorContents: MessageFns<InferTensorContents> = {
               break;
             }
 
-            message.bytesContents.push(Buffer.from(reader.bytes()));
+            message.bytesContents.push(reader.bytes());
             continue;
           }
         }
@@ -2854,9 +2854,9 @@ export const InferTensorContents: MessageFns<InferTensorContents> = {
         ? object.fp64_contents.map((e: any) => globalThis.Number(e))
         : [],
       bytesContents: globalThis.Array.isArray(object?.bytesContents)
-        ? object.bytesContents.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        ? object.bytesContents.map((e: any) => bytesFromBase64(e))
         : globalThis.Array.isArray(object?.bytes_contents)
-        ? object.bytes_contents.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        ? object.bytes_contents.map((e: any) => bytesFromBase64(e))
         : [],
     };
   },
@@ -3099,11 +3099,28 @@ export const GRPCInferenceServiceClient = makeGenericClientConstructor(
 };
 
 function bytesFromBase64(b64: string): Uint8Array {
-  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+  if ((globalThis as any).Buffer) {
+    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
+  } else {
+    const bin = globalThis.atob(b64);
+    const arr = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; ++i) {
+      arr[i] = bin.charCodeAt(i);
+    }
+    return arr;
+  }
 }
 
 function base64FromBytes(arr: Uint8Array): string {
-  return globalThis.Buffer.from(arr).toString("base64");
+  if ((globalThis as any).Buffer) {
+    return (globalThis as any).Buffer.from(arr).toString("base64");
+  } else {
+    const bin: string[] = [];
+    arr.forEach((byte) => {
+      bin.push(globalThis.String.fromCharCode(byte));
+    });
+    return globalThis.btoa(bin.join(""));
+  }
 }
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {

@@ -90,7 +90,7 @@ export interface Lineage {
   parentVersion: number;
   metrics: EvaluationMetric[];
   /** Reference profile of the training matrix for drift detection (JSON from libs/features). */
-  referenceProfile: Buffer;
+  referenceProfile: Uint8Array;
 }
 
 export interface ModelVersion {
@@ -113,7 +113,10 @@ export interface ModelVersion_TagsEntry {
 }
 
 export interface RegisterModelVersionRequest {
-  part: { $case: "header"; header: RegisterModelVersionRequest_Header } | { $case: "chunk"; chunk: Buffer } | undefined;
+  part:
+    | { $case: "header"; header: RegisterModelVersionRequest_Header }
+    | { $case: "chunk"; chunk: Uint8Array }
+    | undefined;
 }
 
 export interface RegisterModelVersionRequest_Header {
@@ -222,7 +225,10 @@ export interface DownloadArtifactRequest {
 }
 
 export interface DownloadArtifactResponse {
-  part: { $case: "header"; header: DownloadArtifactResponse_Header } | { $case: "chunk"; chunk: Buffer } | undefined;
+  part:
+    | { $case: "header"; header: DownloadArtifactResponse_Header }
+    | { $case: "chunk"; chunk: Uint8Array }
+    | undefined;
 }
 
 export interface DownloadArtifactResponse_Header {
@@ -1062,7 +1068,7 @@ function createBaseLineage(): Lineage {
     codeVersion: "",
     parentVersion: 0,
     metrics: [],
-    referenceProfile: Buffer.alloc(0),
+    referenceProfile: new Uint8Array(0),
   };
 }
 
@@ -1158,7 +1164,7 @@ export const Lineage: MessageFns<Lineage> = {
               break;
             }
 
-            message.referenceProfile = Buffer.from(reader.bytes());
+            message.referenceProfile = reader.bytes();
             continue;
           }
         }
@@ -1200,10 +1206,10 @@ export const Lineage: MessageFns<Lineage> = {
         ? object.metrics.map((e: any) => EvaluationMetric.fromJSON(e))
         : [],
       referenceProfile: isSet(object.referenceProfile)
-        ? Buffer.from(bytesFromBase64(object.referenceProfile))
+        ? bytesFromBase64(object.referenceProfile)
         : isSet(object.reference_profile)
-        ? Buffer.from(bytesFromBase64(object.reference_profile))
-        : Buffer.alloc(0),
+        ? bytesFromBase64(object.reference_profile)
+        : new Uint8Array(0),
     };
   },
 
@@ -1248,7 +1254,7 @@ export const Lineage: MessageFns<Lineage> = {
     message.codeVersion = object.codeVersion ?? "";
     message.parentVersion = object.parentVersion ?? 0;
     message.metrics = object.metrics?.map((e) => EvaluationMetric.fromPartial(e)) || [];
-    message.referenceProfile = object.referenceProfile ?? Buffer.alloc(0);
+    message.referenceProfile = object.referenceProfile ?? new Uint8Array(0);
     return message;
   },
 };
@@ -1682,7 +1688,7 @@ export const RegisterModelVersionRequest: MessageFns<RegisterModelVersionRequest
               break;
             }
 
-            message.part = { $case: "chunk", chunk: Buffer.from(reader.bytes()) };
+            message.part = { $case: "chunk", chunk: reader.bytes() };
             continue;
           }
         }
@@ -1702,7 +1708,7 @@ export const RegisterModelVersionRequest: MessageFns<RegisterModelVersionRequest
       part: isSet(object.header)
         ? { $case: "header", header: RegisterModelVersionRequest_Header.fromJSON(object.header) }
         : isSet(object.chunk)
-        ? { $case: "chunk", chunk: Buffer.from(bytesFromBase64(object.chunk)) }
+        ? { $case: "chunk", chunk: bytesFromBase64(object.chunk) }
         : undefined,
     };
   },
@@ -3643,7 +3649,7 @@ export const DownloadArtifactResponse: MessageFns<DownloadArtifactResponse> = {
               break;
             }
 
-            message.part = { $case: "chunk", chunk: Buffer.from(reader.bytes()) };
+            message.part = { $case: "chunk", chunk: reader.bytes() };
             continue;
           }
         }
@@ -3663,7 +3669,7 @@ export const DownloadArtifactResponse: MessageFns<DownloadArtifactResponse> = {
       part: isSet(object.header)
         ? { $case: "header", header: DownloadArtifactResponse_Header.fromJSON(object.header) }
         : isSet(object.chunk)
-        ? { $case: "chunk", chunk: Buffer.from(bytesFromBase64(object.chunk)) }
+        ? { $case: "chunk", chunk: bytesFromBase64(object.chunk) }
         : undefined,
     };
   },
@@ -4056,11 +4062,28 @@ export const ModelServiceClient = makeGenericClientConstructor(
 };
 
 function bytesFromBase64(b64: string): Uint8Array {
-  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+  if ((globalThis as any).Buffer) {
+    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
+  } else {
+    const bin = globalThis.atob(b64);
+    const arr = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; ++i) {
+      arr[i] = bin.charCodeAt(i);
+    }
+    return arr;
+  }
 }
 
 function base64FromBytes(arr: Uint8Array): string {
-  return globalThis.Buffer.from(arr).toString("base64");
+  if ((globalThis as any).Buffer) {
+    return (globalThis as any).Buffer.from(arr).toString("base64");
+  } else {
+    const bin: string[] = [];
+    arr.forEach((byte) => {
+      bin.push(globalThis.String.fromCharCode(byte));
+    });
+    return globalThis.btoa(bin.join(""));
+  }
 }
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {

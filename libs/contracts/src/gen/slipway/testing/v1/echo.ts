@@ -24,12 +24,12 @@ import {
 } from "@grpc/grpc-js";
 
 export interface EchoRequest {
-  payload: Buffer;
+  payload: Uint8Array;
   text: string;
 }
 
 export interface EchoResponse {
-  payload: Buffer;
+  payload: Uint8Array;
   text: string;
 }
 
@@ -93,7 +93,7 @@ export interface SumResponse {
 }
 
 function createBaseEchoRequest(): EchoRequest {
-  return { payload: Buffer.alloc(0), text: "" };
+  return { payload: new Uint8Array(0), text: "" };
 }
 
 export const EchoRequest: MessageFns<EchoRequest> = {
@@ -125,7 +125,7 @@ export const EchoRequest: MessageFns<EchoRequest> = {
               break;
             }
 
-            message.payload = Buffer.from(reader.bytes());
+            message.payload = reader.bytes();
             continue;
           }
           case 2: {
@@ -150,7 +150,7 @@ export const EchoRequest: MessageFns<EchoRequest> = {
 
   fromJSON(object: any): EchoRequest {
     return {
-      payload: isSet(object.payload) ? Buffer.from(bytesFromBase64(object.payload)) : Buffer.alloc(0),
+      payload: isSet(object.payload) ? bytesFromBase64(object.payload) : new Uint8Array(0),
       text: isSet(object.text) ? globalThis.String(object.text) : "",
     };
   },
@@ -171,14 +171,14 @@ export const EchoRequest: MessageFns<EchoRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<EchoRequest>, I>>(object: I): EchoRequest {
     const message = createBaseEchoRequest();
-    message.payload = object.payload ?? Buffer.alloc(0);
+    message.payload = object.payload ?? new Uint8Array(0);
     message.text = object.text ?? "";
     return message;
   },
 };
 
 function createBaseEchoResponse(): EchoResponse {
-  return { payload: Buffer.alloc(0), text: "" };
+  return { payload: new Uint8Array(0), text: "" };
 }
 
 export const EchoResponse: MessageFns<EchoResponse> = {
@@ -210,7 +210,7 @@ export const EchoResponse: MessageFns<EchoResponse> = {
               break;
             }
 
-            message.payload = Buffer.from(reader.bytes());
+            message.payload = reader.bytes();
             continue;
           }
           case 2: {
@@ -235,7 +235,7 @@ export const EchoResponse: MessageFns<EchoResponse> = {
 
   fromJSON(object: any): EchoResponse {
     return {
-      payload: isSet(object.payload) ? Buffer.from(bytesFromBase64(object.payload)) : Buffer.alloc(0),
+      payload: isSet(object.payload) ? bytesFromBase64(object.payload) : new Uint8Array(0),
       text: isSet(object.text) ? globalThis.String(object.text) : "",
     };
   },
@@ -256,7 +256,7 @@ export const EchoResponse: MessageFns<EchoResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<EchoResponse>, I>>(object: I): EchoResponse {
     const message = createBaseEchoResponse();
-    message.payload = object.payload ?? Buffer.alloc(0);
+    message.payload = object.payload ?? new Uint8Array(0);
     message.text = object.text ?? "";
     return message;
   },
@@ -1326,11 +1326,28 @@ export const EchoServiceClient = makeGenericClientConstructor(
 };
 
 function bytesFromBase64(b64: string): Uint8Array {
-  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+  if ((globalThis as any).Buffer) {
+    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
+  } else {
+    const bin = globalThis.atob(b64);
+    const arr = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; ++i) {
+      arr[i] = bin.charCodeAt(i);
+    }
+    return arr;
+  }
 }
 
 function base64FromBytes(arr: Uint8Array): string {
-  return globalThis.Buffer.from(arr).toString("base64");
+  if ((globalThis as any).Buffer) {
+    return (globalThis as any).Buffer.from(arr).toString("base64");
+  } else {
+    const bin: string[] = [];
+    arr.forEach((byte) => {
+      bin.push(globalThis.String.fromCharCode(byte));
+    });
+    return globalThis.btoa(bin.join(""));
+  }
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
