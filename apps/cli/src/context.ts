@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { registry } from '@slipway/contracts';
+import { createClient, type ServiceClient } from '@slipway/service-kit';
+
+/** Where the CLI finds the platform and who it is. */
+export interface CliContext {
+  readonly registryAddress: string;
+  readonly token: string | undefined;
+  readonly json: boolean;
+  readonly dataDir: string;
+  models(): ServiceClient<typeof registry.ModelServiceService>;
+  deployments(): ServiceClient<typeof registry.DeploymentServiceService>;
+  endpoints(): ServiceClient<typeof registry.EndpointServiceService>;
+  audit(): ServiceClient<typeof registry.AuditServiceService>;
+  close(): void;
+}
+
+/** Global options every command accepts. */
+export interface GlobalOptions {
+  json?: boolean;
+  registry?: string;
+}
+
+/**
+ * Reads `SLIPWAY_REGISTRY_ADDR` (default 127.0.0.1:7001), the token from `SLIPWAY_TOKEN` or
+ * `<SLIPWAY_DATA_DIR>/admin.token` (written by `slipway up`), and the output mode.
+ */
+export function createCliContext(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): CliContext {
+  const dataDir = env['SLIPWAY_DATA_DIR'] || '.slipway';
+  const registryAddress = options.registry || env['SLIPWAY_REGISTRY_ADDR'] || '127.0.0.1:7001';
+  const token = env['SLIPWAY_TOKEN'] || readTokenFile(path.join(dataDir, 'admin.token'));
+  const clients = new Map<string, { close(): void }>();
+  const lazy = <T extends { close(): void }>(key: string, make: () => T): T => {
+    let client = clients.get(key) as T | undefined;
+    if (!client) {
+      client = make();
+      clients.set(key, client);
+    }
+    return client;
+  };
+  const opts = { token, defaultDeadlineMs: 30_000 };
+  return {
+    registryAddress,
+    token,
+    json: options.json ?? false,
+    dataDir,
+    models: () => lazy('models', () => createClient(registry.ModelServiceService, registryAddress, opts)),
+    deployments: () =>
+      lazy('deployments', () => createClient(registry.DeploymentServiceService, registryAddress, opts)),
+    endpoints: () => lazy('endpoints', () => createClient(registry.EndpointServiceService, registryAddress, opts)),
+    audit: () => lazy('audit', () => createClient(registry.AuditServiceService, registryAddress, opts)),
+    close: () => {
+      for (const client of clients.values()) client.close();
+      clients.clear();
+    },
+  };
+}
+
+function readTokenFile(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,23 @@
+import { Command } from 'commander';
+import { aliasCommands } from './commands/alias.js';
+import { auditCommands } from './commands/audit.js';
+import { modelCommands } from './commands/model.js';
+import { createRun } from './run.js';
+
+/** The `slipway` command line. */
+export function createProgram(): Command {
+  const program = new Command('slipway')
+    .description('Slipway: ship ONNX models to production and keep them trustworthy there')
+    .option('--json', 'machine-readable output')
+    .option('--registry <address>', 'registry address (default $SLIPWAY_REGISTRY_ADDR or 127.0.0.1:7001)')
+    .showHelpAfterError()
+    .configureOutput({ outputError: (text, write) => write(text) });
+  program.exitOverride((err) => {
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  });
+  const run = createRun(program);
+  modelCommands(program, run);
+  aliasCommands(program, run);
+  auditCommands(program, run);
+  return program;
+}
