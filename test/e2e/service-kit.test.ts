@@ -3,7 +3,14 @@
 import path from 'node:path';
 import { testing } from '@slipway/contracts';
 import { checkHealth, createClient } from '@slipway/service-kit';
-import { ensureBuilt, repoRoot, startApp, startOtlpReceiver, useAppHarness, type OtlpReceiver } from '@slipway/testing';
+import {
+  ensureBuilt,
+  repoRoot,
+  startApp,
+  startOtlpReceiver,
+  useAppHarness,
+  type OtlpReceiver,
+} from '@slipway/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 useAppHarness();
@@ -93,7 +100,8 @@ describe.each(['grpc', 'http/json'] as const)('traces over OTLP %s', (protocol) 
     const traceId = printed!.traceId;
 
     await otlp.waitForSpans(
-      (spans) => spans.some((s) => s.traceId === traceId && s.kind === 'SERVER' && s.serviceName === 'echo-server'),
+      (spans) =>
+        spans.some((s) => s.traceId === traceId && s.kind === 'SERVER' && s.serviceName === 'echo-server'),
       10_000,
     );
     const trace = otlp.trace(traceId);

@@ -12,7 +12,9 @@ try {
   process.exit(1);
 }
 // Suites that failed to load (import errors) hold no tests but must count as failures.
-const brokenSuites = report.testResults.filter((s) => s.status === 'failed' && s.assertionResults.length === 0);
+const brokenSuites = report.testResults.filter(
+  (s) => s.status === 'failed' && s.assertionResults.length === 0,
+);
 const failed = report.numFailedTests + brokenSuites.length;
 const skipped = report.numPendingTests + report.numTodoTests;
 console.log(`${report.numPassedTests} passed, ${failed} failed, ${skipped} skipped`);

@@ -48,7 +48,8 @@ export function createCliContext(options: GlobalOptions, env: NodeJS.ProcessEnv 
     models: () => lazy('models', () => createClient(registry.ModelServiceService, registryAddress, opts)),
     deployments: () =>
       lazy('deployments', () => createClient(registry.DeploymentServiceService, registryAddress, opts)),
-    endpoints: () => lazy('endpoints', () => createClient(registry.EndpointServiceService, registryAddress, opts)),
+    endpoints: () =>
+      lazy('endpoints', () => createClient(registry.EndpointServiceService, registryAddress, opts)),
     audit: () => lazy('audit', () => createClient(registry.AuditServiceService, registryAddress, opts)),
     close: () => {
       for (const client of clients.values()) client.close();

@@ -1,13 +1,5 @@
+import { addressSchema as address, tokenListSchema } from '@slipway/service-kit';
 import { z } from 'zod';
-
-/** host:port, port 0-65535; IPv6 hosts in brackets. Mirrors the service kit's `addressSchema`. */
-const address = z
-  .string()
-  .trim()
-  .refine((value) => {
-    const match = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(value);
-    return match !== null && Number(match[2]) <= 65_535;
-  }, 'expected host:port with a port from 0 to 65535, e.g. 127.0.0.1:7001');
 
 const seconds = (fallback: number) =>
   z.coerce.number().int('expected a whole number of seconds').min(1).max(3600).default(fallback);
@@ -22,6 +14,19 @@ export const registryConfigSchema = z
     SLIPWAY_REGISTRY_ADDR: address.default('127.0.0.1:7001'),
     /** Database and artifacts. Default `.slipway/registry` (relative to the working directory). */
     SLIPWAY_REGISTRY_DATA_DIR: z.string().trim().min(1).default('.slipway/registry'),
+    /**
+     * Accepted bearer tokens, `token=actor:role,...` (roles reader, deployer, admin). Mutations
+     * need deployer or admin; without tokens every mutation is refused.
+     */
+    SLIPWAY_REGISTRY_TOKENS: tokenListSchema.optional(),
+    /** Largest artifact accepted. Default 2 GiB. */
+    SLIPWAY_REGISTRY_MAX_ARTIFACT_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(2 * 1024 ** 3),
+    /** Health reports NOT_SERVING this long at shutdown before calls are refused. Default 0. */
+    SLIPWAY_REGISTRY_DRAIN_DELAY_MS: z.coerce.number().int().min(0).default(0),
     /** Prometheus endpoint; unset = no metrics endpoint. */
     SLIPWAY_REGISTRY_METRICS_ADDR: address.optional(),
     /** Shortest lease a worker heartbeat can get. Default 2 s. */

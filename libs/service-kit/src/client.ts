@@ -32,7 +32,10 @@ export interface ParentCall {
 
 /** Per-call options. */
 export interface ClientCallOptions {
-  /** A Date, or a timeout in ms from now. Default: the client's `defaultDeadlineMs`. */
+  /**
+   * A Date, or a timeout in ms from now; `Infinity` for none (open-ended watches only).
+   * Default: the client's `defaultDeadlineMs`.
+   */
   deadline?: Date | number;
   /**
    * The server call this one is made for (a handler's `ctx`): the call gets the earlier of the
@@ -68,7 +71,7 @@ export type ServiceClient<D extends ServiceDefinitionLike> = { [K in keyof D]: C
 };
 
 type Callback = (err: grpc.ServiceError | null, response?: unknown) => void;
-type CallOpts = { deadline: Date };
+type CallOpts = { deadline: Date | number };
 interface RawMethods {
   [key: string]: (...args: unknown[]) => unknown;
 }
@@ -103,9 +106,10 @@ export function createClient<D extends ServiceDefinitionLike>(
     const metadata = callOptions.metadata?.clone() ?? new grpc.Metadata();
     if (options.token !== undefined) metadata.set('authorization', `Bearer ${options.token}`);
     const own = callOptions.deadline ?? defaultDeadlineMs;
-    let deadline = own instanceof Date ? own : new Date(Date.now() + own);
+    let deadline: Date | number =
+      own instanceof Date ? own : own === Infinity ? Infinity : new Date(Date.now() + own);
     const parentDeadline = callOptions.parent?.deadline;
-    if (parentDeadline && parentDeadline < deadline) deadline = parentDeadline;
+    if (parentDeadline && parentDeadline.getTime() < deadlineMs(deadline)) deadline = parentDeadline;
     const signals = [callOptions.signal, callOptions.parent?.signal].filter(
       (s): s is AbortSignal => s !== undefined,
     );
@@ -160,8 +164,13 @@ export function createClient<D extends ServiceDefinitionLike>(
 
 interface PreparedCall {
   metadata: grpc.Metadata;
-  deadline: Date;
+  /** A Date, or Infinity for no deadline. */
+  deadline: Date | number;
   signal: AbortSignal | undefined;
+}
+
+function deadlineMs(deadline: Date | number): number {
+  return deadline instanceof Date ? deadline.getTime() : deadline;
 }
 
 function opts(call: PreparedCall): CallOpts {
@@ -182,7 +191,7 @@ async function unaryWithRetry(
       const retryable = failure instanceof SlipwayError && retry.codes.includes(failure.code as grpc.status);
       if (!retryable || attempt >= retry.maxAttempts || call.signal?.aborted) throw failure;
       const delay = backoffDelayMs(attempt, retry);
-      if (Date.now() + delay >= call.deadline.getTime()) throw failure;
+      if (Date.now() + delay >= deadlineMs(call.deadline)) throw failure;
       await sleep(delay, call.signal).catch(() => {
         throw new CancelledError('the call was cancelled while waiting to retry', { cause: failure });
       });

@@ -48,7 +48,10 @@ export function auditCommands(program: Command, run: Run): void {
       run(async (ctx) => {
         const res = await ctx.audit().verifyAuditLog({});
         if (ctx.json) printJson(res);
-        else if (res.ok) process.stdout.write(`audit log intact: ${res.entriesChecked} entries, head ${res.headHash.slice(0, 16)}…\n`);
+        else if (res.ok)
+          process.stdout.write(
+            `audit log intact: ${res.entriesChecked} entries, head ${res.headHash.slice(0, 16)}…\n`,
+          );
         else
           process.stdout.write(
             `audit log TAMPERED at entry ${res.firstBadSeq}: ${res.problem} (${res.entriesChecked} entries checked)\n`,

@@ -9,7 +9,6 @@ import { UsageError } from '../exit-codes.js';
 import { parseModelRef } from '../model-ref.js';
 import { formatBytes, formatTime, printFields, printJson, printTable } from '../output.js';
 
-
 const CHUNK_BYTES = 256 * 1024;
 
 interface RegisterOptions {
@@ -37,7 +36,10 @@ export function modelCommands(program: Command, run: Run): void {
     .requiredOption('--file <path>', 'the ONNX file')
     .option('--feature-set <ref>', 'fitted feature set: name@version:content-hash')
     .option('--metrics <file>', 'evaluation metrics JSON: [{name, value, dataset}] or {name: value}')
-    .option('--data-snapshot <file>', 'training data snapshot JSON: {sha256, rowCount, startTime, endTime, location}')
+    .option(
+      '--data-snapshot <file>',
+      'training data snapshot JSON: {sha256, rowCount, startTime, endTime, location}',
+    )
     .option('--params <json|file>', 'training parameters as JSON or a JSON file')
     .option('--code-version <version>', 'code version, e.g. a git commit')
     .option('--parent <version>', 'the version this one was derived from')
@@ -59,7 +61,9 @@ export function modelCommands(program: Command, run: Run): void {
             const bytes = chunk as Buffer;
             sent += bytes.length;
             bar?.update(sent);
-            yield { part: { $case: 'chunk', chunk: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) } };
+            yield {
+              part: { $case: 'chunk', chunk: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) },
+            };
           }
         }
         try {
@@ -138,7 +142,12 @@ function printVersion(v: registry.ModelVersion): void {
     ['artifact', `sha256:${v.artifactSha256} (${formatBytes(Number(v.artifactSize))})`],
     ['created', `${formatTime(v.createdAt)} by ${v.createdBy}`],
     ['description', v.description],
-    ['tags', Object.entries(v.tags).map(([k, val]) => `${k}=${val}`).join(' ')],
+    [
+      'tags',
+      Object.entries(v.tags)
+        .map(([k, val]) => `${k}=${val}`)
+        .join(' '),
+    ],
     ['producer', sig ? `${sig.producerName} ${sig.producerVersion}`.trim() : ''],
     ['opsets', sig?.opsets.map((o) => `${o.domain || 'ai.onnx'}:${o.version}`).join(' ')],
     [
@@ -163,9 +172,14 @@ function printVersion(v: registry.ModelVersion): void {
       io,
       t.name,
       t.kind === 'tensor' ? t.datatype || t.onnxType : t.kind,
-      t.rankKnown ? `[${t.shape.map((d, i) => (d < 0n ? t.dimParams[i] || '?' : String(d))).join(', ')}]` : 'any',
+      t.rankKnown
+        ? `[${t.shape.map((d, i) => (d < 0n ? t.dimParams[i] || '?' : String(d))).join(', ')}]`
+        : 'any',
     ];
-    printTable(['', 'tensor', 'type', 'shape'], [...sig.inputs.map(tensor('in')), ...sig.outputs.map(tensor('out'))]);
+    printTable(
+      ['', 'tensor', 'type', 'shape'],
+      [...sig.inputs.map(tensor('in')), ...sig.outputs.map(tensor('out'))],
+    );
   }
   if (lineage?.metrics.length) {
     process.stdout.write('\n');
@@ -184,7 +198,9 @@ function buildHeader(opts: RegisterOptions): registry.RegisterModelVersionReques
     tags[tag.slice(0, eq)] = tag.slice(eq + 1);
   }
   const lineage: registry.Lineage = {
-    dataSnapshot: opts.dataSnapshot ? parseSnapshot(readJson(opts.dataSnapshot, '--data-snapshot')) : undefined,
+    dataSnapshot: opts.dataSnapshot
+      ? parseSnapshot(readJson(opts.dataSnapshot, '--data-snapshot'))
+      : undefined,
     featureSet: opts.featureSet ? parseFeatureSetRef(opts.featureSet) : undefined,
     params: opts.params ? (readJsonOrInline(opts.params, '--params') as Record<string, unknown>) : undefined,
     codeVersion: opts.codeVersion ?? '',
@@ -209,7 +225,8 @@ function parseFeatureSetRef(text: string): registry.FeatureSetRef {
 }
 
 function parseSnapshot(value: unknown): registry.DataSnapshot {
-  if (typeof value !== 'object' || value === null) throw new UsageError('--data-snapshot must hold a JSON object');
+  if (typeof value !== 'object' || value === null)
+    throw new UsageError('--data-snapshot must hold a JSON object');
   const v = value as Record<string, unknown>;
   const time = (key: string) => (typeof v[key] === 'string' ? new Date(v[key] as string) : undefined);
   return {
@@ -232,7 +249,9 @@ function parseMetrics(value: unknown): registry.EvaluationMetric[] {
   if (typeof value === 'object' && value !== null) {
     return Object.entries(value).map(([name, v]) => ({ name, value: Number(v), dataset: '' }));
   }
-  throw new UsageError('--metrics must hold a JSON array of {name, value, dataset} or an object of name: value');
+  throw new UsageError(
+    '--metrics must hold a JSON array of {name, value, dataset} or an object of name: value',
+  );
 }
 
 function parseVersion(text: string, flag: string): number {
@@ -270,4 +289,3 @@ function progressBar(total: number): cliProgress.SingleBar {
   bar.start(total, 0);
   return bar;
 }
-

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTempDir, sha256Hex } from '../testing/fixtures.js';
 import { createArtifactStore, type ArtifactStore } from './artifact-store.js';
-import { InvalidArgumentError, NotFoundError } from './errors.js';
+import { InvalidArgumentError, NotFoundError } from '@slipway/errors';
 
 describe('artifact store', () => {
   let temp: ReturnType<typeof createTempDir>;

@@ -10,7 +10,7 @@ import {
 } from 'node:fs';
 import { chmod, mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InvalidArgumentError, NotFoundError } from './errors.js';
+import { InvalidArgumentError, NotFoundError } from '@slipway/errors';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -79,6 +79,11 @@ export interface ArtifactStore {
   pathFor(sha256: string): string;
   /** Removes leftover temporary files (done once at creation). Returns how many were removed. */
   sweepTemp(): number;
+  /**
+   * Deletes an artifact that no version references, e.g. a fresh upload whose file turned out not
+   * to be an ONNX model. The caller guarantees it is unreferenced.
+   */
+  remove(sha256: string): Promise<void>;
 }
 
 /**
@@ -145,6 +150,9 @@ export function createArtifactStore(options: ArtifactStoreOptions): ArtifactStor
     },
     pathFor,
     sweepTemp,
+    async remove(sha256) {
+      await rm(pathFor(sha256), { force: true });
+    },
   };
 }
 

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeTransaction } from '../db/transactions.js';
 import { createTestRegistry, type TestRegistry } from '../testing/fixtures.js';
 import { GENESIS_HASH, hashAuditEntry, toAuditJson } from './audit-log.js';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError } from '@slipway/errors';
 
 describe('audit log', () => {
   let reg: TestRegistry;

@@ -4,7 +4,7 @@ import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
 import type { RegistryDatabase } from '../db/open-database.js';
 import { auditHead, auditLog } from '../db/schema.js';
 import { writeTransaction, type Executor } from '../db/transactions.js';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError } from '@slipway/errors';
 import { auditEntryFromRow } from './mappers.js';
 
 /** `prev_hash` of the first entry. */

@@ -1,7 +1,7 @@
 import { registry } from '@slipway/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestRegistry, registerTestVersion, type TestRegistry } from '../testing/fixtures.js';
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from './errors.js';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@slipway/errors';
 
 const { VariantRole: Role, StrategyKind: Kind } = registry;
 

@@ -6,7 +6,7 @@ import { deploymentHistory, deployments, modelVersions } from '../db/schema.js';
 import { readTransaction, writeTransaction, type Executor } from '../db/transactions.js';
 import type { AuditLog } from './audit-log.js';
 import type { ChangeLog, ChangeRecord } from './change-log.js';
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from './errors.js';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@slipway/errors';
 import { deploymentFromJson, deploymentToJson } from './mappers.js';
 import type { AuditContext } from './model-registry.js';
 import { RESOURCE_NAME, resourceNameProblem } from './names.js';

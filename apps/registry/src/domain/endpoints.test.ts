@@ -1,7 +1,7 @@
 import { registry } from '@slipway/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestRegistry, type TestRegistry } from '../testing/fixtures.js';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError } from '@slipway/errors';
 
 const { LoadState } = registry;
 const loaded = (version: number, state = LoadState.LOAD_STATE_READY) =>

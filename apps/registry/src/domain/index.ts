@@ -13,7 +13,7 @@ export * from './audit-log.js';
 export * from './change-log.js';
 export * from './deployments.js';
 export * from './endpoints.js';
-export * from './errors.js';
+export * from '@slipway/errors';
 export * from './model-registry.js';
 export * from './names.js';
 export type { ModelSignatureLike, TensorSignatureLike } from './mappers.js';

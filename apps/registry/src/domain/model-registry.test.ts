@@ -13,7 +13,7 @@ import {
   storeArtifact,
   type TestRegistry,
 } from '../testing/fixtures.js';
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from './errors.js';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@slipway/errors';
 
 describe('model registry', () => {
   let reg: TestRegistry;

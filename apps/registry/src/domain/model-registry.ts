@@ -6,7 +6,7 @@ import { readTransaction, writeTransaction, type Executor } from '../db/transact
 import type { ArtifactStore } from './artifact-store.js';
 import { normalizeSha256 } from './artifact-store.js';
 import type { AuditLog } from './audit-log.js';
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from './errors.js';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@slipway/errors';
 import {
   lineageToColumns,
   modelVersionForAudit,

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError } from '@slipway/errors';
 
 /**
  * One InvalidArgumentError listing every problem found, so a caller fixes them all in one round:

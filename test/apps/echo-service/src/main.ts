@@ -1,7 +1,12 @@
 // A test-only service built from the service kit, run as a process by end-to-end tests (drain on
 // SIGTERM, traces across processes) and by the benchmarks. Never part of a deployment.
 import { testing } from '@slipway/contracts';
-import { createLogger, createServiceServer, installSignalHandlers, loadConfigOrExit } from '@slipway/service-kit';
+import {
+  createLogger,
+  createServiceServer,
+  installSignalHandlers,
+  loadConfigOrExit,
+} from '@slipway/service-kit';
 import { shutdownTelemetry, startMetricsServer } from '@slipway/telemetry';
 import { echoConfigSchema } from './config.js';
 import { createEchoService, echoPolicy } from './echo-service.js';

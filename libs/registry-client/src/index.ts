@@ -1,0 +1,3 @@
+/** Clients of the registry shared by the router, workers and the monitor: a resumable watch. */
+export { applyEvent, createRegistryState, type RegistryState } from './registry-state.js';
+export { createRegistryWatcher, type RegistryWatcher, type RegistryWatcherOptions } from './watcher.js';
