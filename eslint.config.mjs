@@ -32,7 +32,10 @@ export default tseslint.config(
           depConstraints: [
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
             { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:infra'] },
-            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:infra'] },
+            {
+              sourceTag: 'type:domain',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:infra'],
+            },
             {
               sourceTag: 'type:data-access',
               onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:infra', 'type:data-access'],

@@ -96,6 +96,10 @@ export function createClient<D extends ServiceDefinitionLike>(
   const raw = new Client(address, options.credentials ?? grpc.credentials.createInsecure(), {
     'grpc.max_receive_message_length': maxMessageBytes,
     'grpc.max_send_message_length': maxMessageBytes,
+    // grpc-js waits 1 s (growing to 120 s) before reconnecting to a peer that went away; Slipway's
+    // peers restart in well under a second, so reconnect sooner and cap the wait at 5 s.
+    'grpc.initial_reconnect_backoff_ms': 200,
+    'grpc.max_reconnect_backoff_ms': 5_000,
     ...options.channelOptions,
   });
   const methods = raw as unknown as RawMethods;

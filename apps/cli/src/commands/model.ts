@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { registry } from '@slipway/contracts';
+import { type registry } from '@slipway/contracts';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { Run } from '../run.js';

@@ -1,4 +1,4 @@
-import { registry } from '@slipway/contracts';
+import { type registry } from '@slipway/contracts';
 import { InvalidArgumentError } from '@slipway/errors';
 import type { ServiceImplementation, ServicePolicy } from '@slipway/service-kit';
 import type { RegistryDomain } from '../domain/index.js';

@@ -1,4 +1,4 @@
-import { registry } from '@slipway/contracts';
+import { type registry } from '@slipway/contracts';
 import { InvalidArgumentError } from '@slipway/errors';
 import { readModelSignature, type ModelSignature } from '@slipway/onnx';
 import type { CallContext, ServiceImplementation, ServicePolicy } from '@slipway/service-kit';

@@ -1,4 +1,4 @@
-import { registry } from '@slipway/contracts';
+import { type registry } from '@slipway/contracts';
 import { ResourceExhaustedError, UnavailableError } from '@slipway/errors';
 import type { ServiceImplementation } from '@slipway/service-kit';
 import type { RegistryDomain, WatchSubscription } from '../domain/index.js';

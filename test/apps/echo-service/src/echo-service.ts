@@ -1,4 +1,4 @@
-import { testing } from '@slipway/contracts';
+import { type testing } from '@slipway/contracts';
 import {
   AlreadyExistsError,
   FailedPreconditionError,
