@@ -10,7 +10,14 @@ import { registry } from '@slipway/contracts';
 import { buildLogisticRegression } from '@slipway/onnx';
 import { createRegistryWatcher } from '@slipway/registry-client';
 import { createClient } from '@slipway/service-kit';
-import { createTempDir, ensureBuilt, repoRoot, startApp, useAppHarness, type RunningApp } from '@slipway/testing';
+import {
+  createTempDir,
+  ensureBuilt,
+  repoRoot,
+  startApp,
+  useAppHarness,
+  type RunningApp,
+} from '@slipway/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 useAppHarness();
@@ -68,7 +75,13 @@ function deployment(description: string): registry.Deployment {
     name: 'fraud',
     description,
     variants: [
-      { name: 'stable', model: 'fraud', version: 1, role: registry.VariantRole.VARIANT_ROLE_STABLE, weight: 100 },
+      {
+        name: 'stable',
+        model: 'fraud',
+        version: 1,
+        role: registry.VariantRole.VARIANT_ROLE_STABLE,
+        weight: 100,
+      },
     ],
     strategy: { kind: registry.StrategyKind.STRATEGY_KIND_DIRECT },
   });
@@ -94,16 +107,25 @@ describe('registry watch', () => {
         for (const w of waiters.filter((x) => event.revision >= x.revision)) w.resolve();
       },
     });
-    const deployments = createClient(registry.DeploymentServiceService, app.address, { token: 'deploy-token' });
+    const deployments = createClient(registry.DeploymentServiceService, app.address, {
+      token: 'deploy-token',
+    });
     const seenWithin = (revision: bigint, ms: number) =>
       new Promise<void>((resolve, reject) => {
         if (seen.some((r) => r >= revision)) return resolve();
-        const timer = setTimeout(() => reject(new Error(`revision ${revision} not seen within ${ms} ms`)), ms);
+        const timer = setTimeout(
+          () => reject(new Error(`revision ${revision} not seen within ${ms} ms`)),
+          ms,
+        );
         waiters.push({ revision, resolve: () => (clearTimeout(timer), resolve()) });
       });
     const acked: Array<{ revision: bigint; description: string }> = [];
     const apply = async (description: string) => {
-      const res = await deployments.applyDeployment({ deployment: deployment(description), expectedRevision: 0n, reason: 'e2e' });
+      const res = await deployments.applyDeployment({
+        deployment: deployment(description),
+        expectedRevision: 0n,
+        reason: 'e2e',
+      });
       acked.push({ revision: res.deployment!.revision, description });
       return res.deployment!.revision;
     };
@@ -157,7 +179,11 @@ describe('slipway CLI', () => {
   it('registers, lists, shows, moves aliases, and verifies the audit log until a row is edited in the file', async () => {
     const dir = await createTempDir('registry-cli-');
     const app = await startRegistry(path.join(dir.path, 'registry'));
-    const env = { SLIPWAY_REGISTRY_ADDR: app.address, SLIPWAY_TOKEN: 'deploy-token', SLIPWAY_DATA_DIR: dir.path };
+    const env = {
+      SLIPWAY_REGISTRY_ADDR: app.address,
+      SLIPWAY_TOKEN: 'deploy-token',
+      SLIPWAY_DATA_DIR: dir.path,
+    };
     const file = path.join(dir.path, 'model.onnx');
     writeFileSync(file, buildLogisticRegression({ weights: [0.5, 1.5, -2], bias: 0.25 }).bytes);
     const metrics = path.join(dir.path, 'metrics.json');
@@ -171,7 +197,20 @@ describe('slipway CLI', () => {
     expect(anonymous.stderr).toMatch(/^error: .*token/im);
 
     const registered = await slipway(
-      ['model', 'register', '--name', 'fraud', '--file', file, '--metrics', metrics, '--tag', 'team=risk', '--code-version', 'abc123'],
+      [
+        'model',
+        'register',
+        '--name',
+        'fraud',
+        '--file',
+        file,
+        '--metrics',
+        metrics,
+        '--tag',
+        'team=risk',
+        '--code-version',
+        'abc123',
+      ],
       env,
     );
     expect(registered).toMatchObject({ code: 0 });
@@ -179,20 +218,34 @@ describe('slipway CLI', () => {
     await slipway(['model', 'register', '--name', 'fraud', '--file', file, '--parent', '1'], env);
 
     const listed = await slipway(['--json', 'model', 'list'], env);
-    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ name: 'fraud', latestVersion: 2, versionCount: 2 })]);
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({ name: 'fraud', latestVersion: 2, versionCount: 2 }),
+    ]);
 
     const shown = await slipway(['model', 'show', 'fraud@1'], env);
     expect(shown.stdout).toMatch(/auc\s.*0\.81.*holdout/);
     expect(shown.stdout).toMatch(/input\s.*FP32\s.*\[batch, 3\]/);
     expect(shown.stdout).toMatch(/code version\s+abc123/);
 
-    expect((await slipway(['alias', 'set', 'fraud', 'champion', '1', '--reason', 'launch'], env)).code).toBe(0);
-    expect((await slipway(['alias', 'set', 'fraud', 'champion', '2'], env)).stdout).toMatch(/champion → 2 \(was 1\)/);
-    expect((await slipway(['model', 'show', 'fraud@9'], env))).toMatchObject({ code: 3, stderr: expect.stringMatching(/no version 9/) });
+    expect((await slipway(['alias', 'set', 'fraud', 'champion', '1', '--reason', 'launch'], env)).code).toBe(
+      0,
+    );
+    expect((await slipway(['alias', 'set', 'fraud', 'champion', '2'], env)).stdout).toMatch(
+      /champion → 2 \(was 1\)/,
+    );
+    expect(await slipway(['model', 'show', 'fraud@9'], env)).toMatchObject({
+      code: 3,
+      stderr: expect.stringMatching(/no version 9/),
+    });
 
     const log = await slipway(['--json', 'audit', 'log', '--model', 'fraud'], env);
     const entries = JSON.parse(log.stdout) as Array<{ seq: number; action: string; actor: string }>;
-    expect(entries.map((e) => e.action)).toEqual(['model.alias.set', 'model.alias.set', 'model.register', 'model.register']);
+    expect(entries.map((e) => e.action)).toEqual([
+      'model.alias.set',
+      'model.alias.set',
+      'model.register',
+      'model.register',
+    ]);
     expect(entries.every((e) => e.actor === 'ci')).toBe(true);
 
     const intact = await slipway(['audit', 'verify'], env);
