@@ -282,7 +282,7 @@ describe.skipIf(skipWithoutConformance())('every conformance model', () => {
         name: string;
         datatype: string;
         kind: string;
-        shape: Array<number | bigint>;
+        shape: ReadonlyArray<number | bigint>;
         rankKnown: boolean;
       }) => ({
         name: t.name,
