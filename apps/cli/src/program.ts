@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { aliasCommands } from './commands/alias.js';
 import { auditCommands } from './commands/audit.js';
 import { modelCommands } from './commands/model.js';
+import { platformCommands } from './commands/platform.js';
 import { createRun } from './run.js';
 
 /** The `slipway` command line. */
@@ -19,5 +20,6 @@ export function createProgram(): Command {
   modelCommands(program, run);
   aliasCommands(program, run);
   auditCommands(program, run);
+  platformCommands(program);
   return program;
 }

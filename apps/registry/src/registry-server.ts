@@ -66,11 +66,10 @@ export function createRegistryServer(config: RegistryConfig, logger: Logger): Re
   }, MAINTENANCE_INTERVAL_MS);
   timer.unref();
 
-  // Closers run in reverse order: watches end before the database closes.
+  // Watches are open-ended: end them as soon as shutdown stops accepting calls (watchers resume
+  // from their revision elsewhere or after the restart), then close the database last.
+  server.onDrain(() => domain.shutdown(), 'watches');
   server.onShutdown(() => database.close(), 'database');
-  server.onShutdown(() => {
-    clearInterval(timer);
-    domain.shutdown();
-  }, 'watches');
+  server.onShutdown(() => clearInterval(timer), 'maintenance');
   return { server, domain };
 }

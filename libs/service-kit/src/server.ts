@@ -61,6 +61,12 @@ export interface ServiceServer {
   /** Registers a closer run after the server stopped, in reverse order of registration. */
   onShutdown(fn: () => Promise<void> | void, label: string): void;
   /**
+   * Registers a hook run when calls stop being accepted, before in-flight calls are awaited: the
+   * place to end open-ended streams (watches), which would otherwise hold shutdown until
+   * `shutdownTimeoutMs`. Errors are logged.
+   */
+  onDrain(fn: () => void, label: string): void;
+  /**
    * Stops gracefully: health NOT_SERVING for `drainDelayMs` (calls still accepted), then new
    * calls refused while in-flight calls finish (at most `shutdownTimeoutMs`, then cancelled),
    * then the closers. Idempotent: later calls return the same promise. Never rejects.
@@ -87,6 +93,7 @@ class SlipwayServiceServer implements ServiceServer {
   readonly #requiredRoles = new Map<string, RequiredRole>();
   readonly #serviceNames: string[] = [];
   readonly #closers: Closer[] = [];
+  readonly #drainHooks: Array<{ fn: () => void; label: string }> = [];
   #starting: Promise<BoundAddress> | undefined;
   #bound = false;
   #stopping: Promise<void> | undefined;
@@ -144,6 +151,10 @@ class SlipwayServiceServer implements ServiceServer {
     this.#closers.push({ fn, label });
   }
 
+  onDrain(fn: () => void, label: string): void {
+    this.#drainHooks.push({ fn, label });
+  }
+
   shutdown(reason = 'requested'): Promise<void> {
     this.#stopping ??= this.#stop(reason);
     return this.#stopping;
@@ -179,7 +190,15 @@ class SlipwayServiceServer implements ServiceServer {
       log.info({ phase: 'drain', drainDelayMs }, 'health is NOT_SERVING; still accepting calls');
       if (drainDelayMs > 0) await sleep(drainDelayMs);
       log.info({ phase: 'stop', shutdownTimeoutMs }, 'refusing new calls; waiting for in-flight calls');
-      if (!(await this.#tryShutdown(shutdownTimeoutMs))) {
+      const stopped = this.#tryShutdown(shutdownTimeoutMs);
+      for (const { fn, label } of this.#drainHooks) {
+        try {
+          fn();
+        } catch (err) {
+          log.error({ err, hook: label }, 'drain hook failed');
+        }
+      }
+      if (!(await stopped)) {
         log.warn(
           { phase: 'stop', shutdownTimeoutMs },
           'in-flight calls did not finish in time; cancelling them',

@@ -5,11 +5,10 @@ import { type registry } from '@slipway/contracts';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { Run } from '../run.js';
+import { UPLOAD_CHUNK_BYTES, uploadModelVersion } from '@slipway/registry-client';
 import { UsageError } from '../exit-codes.js';
 import { parseModelRef } from '../model-ref.js';
 import { formatBytes, formatTime, printFields, printJson, printTable } from '../output.js';
-
-const CHUNK_BYTES = 256 * 1024;
 
 interface RegisterOptions {
   name: string;
@@ -54,25 +53,17 @@ export function modelCommands(program: Command, run: Run): void {
         header.sha256 = await sha256File(opts.file);
         header.size = BigInt(size);
         const bar = !ctx.json && process.stderr.isTTY ? progressBar(size) : undefined;
-        let sent = 0;
-        async function* parts(): AsyncIterable<registry.RegisterModelVersionRequest> {
-          yield { part: { $case: 'header', header } };
-          for await (const chunk of createReadStream(opts.file, { highWaterMark: CHUNK_BYTES })) {
-            const bytes = chunk as Buffer;
-            sent += bytes.length;
-            bar?.update(sent);
-            yield {
-              part: { $case: 'chunk', chunk: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) },
-            };
-          }
-        }
         try {
-          const { version } = await ctx.models().registerModelVersion(parts(), { deadline: 10 * 60_000 });
+          const version = await uploadModelVersion(
+            ctx.models(),
+            header,
+            createReadStream(opts.file, { highWaterMark: UPLOAD_CHUNK_BYTES }),
+            { onProgress: (sent) => bar?.update(sent) },
+          );
           bar?.stop();
           if (ctx.json) return printJson(version);
-          const v = version!;
           process.stdout.write(
-            `registered ${v.model}@${v.version} (${formatBytes(Number(v.artifactSize))}, sha256 ${v.artifactSha256.slice(0, 12)}…)\n`,
+            `registered ${version.model}@${version.version} (${formatBytes(Number(version.artifactSize))}, sha256 ${version.artifactSha256.slice(0, 12)}…)\n`,
           );
         } finally {
           bar?.stop();

@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { entryOf, telemetryImport } from '../up/entries.js';
+import { up } from '../up/up.js';
+
+/** Runs a built entry in the foreground, forwarding signals; resolves with its exit code. */
+function runForeground(
+  entry: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  telemetry: boolean,
+): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [...(telemetry ? ['--import', telemetryImport()] : []), entry, ...args],
+      {
+        env,
+        stdio: 'inherit',
+      },
+    );
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+/** `slipway up`, `slipway worker`, `slipway train`. */
+export function platformCommands(program: Command): void {
+  program
+    .command('up')
+    .description('run the whole platform on this machine (registry, workers) with the demo model')
+    .option('--data-dir <dir>', 'state directory (default $SLIPWAY_DATA_DIR or .slipway)')
+    .option('--workers <n>', 'worker replicas', '1')
+    .option(
+      '--registry-addr <host:port>',
+      'registry address (default $SLIPWAY_REGISTRY_ADDR or 127.0.0.1:7001)',
+    )
+    .option('--worker-port <port>', 'first worker port; 0 lets each worker pick a free port', '7010')
+    .action(
+      async (opts: { dataDir?: string; workers: string; registryAddr?: string; workerPort: string }) => {
+        await up({
+          dataDir: opts.dataDir || process.env['SLIPWAY_DATA_DIR'] || '.slipway',
+          workers: Math.max(1, Number(opts.workers) || 1),
+          registryAddress: opts.registryAddr || process.env['SLIPWAY_REGISTRY_ADDR'] || '127.0.0.1:7001',
+          firstWorkerPort: Number(opts.workerPort),
+        });
+      },
+    );
+
+  program
+    .command('worker')
+    .description('run an inference worker: from a local model repository (--models) or the registry')
+    .option('--models <dir>', 'Triton-layout model repository: <name>/<version>/model.onnx')
+    .allowUnknownOption(false)
+    .action(async (opts: { models?: string }) => {
+      const env = { ...process.env };
+      if (opts.models) env['SLIPWAY_WORKER_MODELS'] = path.resolve(opts.models);
+      process.exitCode = await runForeground(entryOf('@slipway/worker'), [], env, true);
+    });
+
+  program
+    .command('train')
+    .description('train a model and register it with its lineage (e.g. `slipway train demo --deploy fraud`)')
+    .allowUnknownOption(true)
+    .helpOption(false)
+    .argument('[args...]')
+    .action(async (args: string[]) => {
+      process.exitCode = await runForeground(entryOf('@slipway/train'), args, process.env, false);
+    });
+}

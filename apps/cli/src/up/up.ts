@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { registry } from '@slipway/contracts';
+import { createClient } from '@slipway/service-kit';
+import { spawn } from 'node:child_process';
+import { entryOf, telemetryImport } from './entries.js';
+import { createSupervisor } from './supervisor.js';
+
+/** Options of `slipway up`. */
+export interface UpOptions {
+  dataDir: string;
+  workers: number;
+  registryAddress: string;
+  firstWorkerPort: number;
+}
+
+/** Reads a secret file, creating it with a fresh random token (mode 0600) when absent. */
+function ensureToken(file: string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const token = randomBytes(24).toString('hex');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+/**
+ * Runs the platform on this machine as supervised child processes with an embedded data dir:
+ * the registry, then the workers. On first run it trains the demo fraud model, registers it and
+ * deploys it as deployment `fraud`. Ctrl-C stops everything cleanly.
+ */
+export async function up(options: UpOptions): Promise<void> {
+  const dataDir = path.resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const adminToken = ensureToken(path.join(dataDir, 'admin.token'));
+  const serviceToken = ensureToken(path.join(dataDir, 'service.token'));
+  const nodeArgs = ['--import', telemetryImport()];
+  const supervisor = createSupervisor();
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping Slipway…\n`);
+    await supervisor.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  const registryChild = await supervisor.start({
+    name: 'registry',
+    entry: entryOf('@slipway/registry'),
+    nodeArgs,
+    env: {
+      OTEL_SERVICE_NAME: process.env['OTEL_SERVICE_NAME'] || 'slipway-registry',
+      SLIPWAY_REGISTRY_ADDR: options.registryAddress,
+      SLIPWAY_REGISTRY_DATA_DIR: path.join(dataDir, 'registry'),
+      SLIPWAY_REGISTRY_TOKENS: `${adminToken}=admin:admin,${serviceToken}=slipway:deployer`,
+    },
+  });
+  const registryAddress = registryChild.address!;
+  const workerAddresses: string[] = [];
+  for (let i = 0; i < options.workers; i++) {
+    const child = await supervisor.start({
+      name: `worker-${i + 1}`,
+      entry: entryOf('@slipway/worker'),
+      nodeArgs,
+      env: {
+        OTEL_SERVICE_NAME: process.env['OTEL_SERVICE_NAME'] || 'slipway-worker',
+        SLIPWAY_WORKER_ADDR: `127.0.0.1:${options.firstWorkerPort === 0 ? 0 : options.firstWorkerPort + i}`,
+        SLIPWAY_WORKER_ID: `worker-${i + 1}`,
+        SLIPWAY_WORKER_DATA_DIR: path.join(dataDir, `worker-${i + 1}`),
+        SLIPWAY_REGISTRY_ADDR: registryAddress,
+        SLIPWAY_WORKER_TOKEN: serviceToken,
+      },
+    });
+    workerAddresses.push(child.address!);
+  }
+
+  await ensureDemoDeployment(registryAddress, adminToken);
+
+  process.stdout.write(
+    [
+      '',
+      'Slipway is up.',
+      `  registry   ${registryAddress}`,
+      ...workerAddresses.map((a, i) => `  worker-${i + 1}   ${a}   (Open Inference Protocol: model "fraud")`),
+      `  data dir   ${dataDir}   (admin token in admin.token)`,
+      '',
+      'Try, in another shell:',
+      `  SLIPWAY_DATA_DIR=${dataDir} npx slipway model show fraud`,
+      `  SLIPWAY_DATA_DIR=${dataDir} npx slipway audit log`,
+      '',
+      'Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+  await new Promise(() => undefined);
+}
+
+/** First run: train the demo model, register it and deploy it as `fraud`. */
+async function ensureDemoDeployment(registryAddress: string, token: string): Promise<void> {
+  const deployments = createClient(registry.DeploymentServiceService, registryAddress, { token });
+  try {
+    const { deployments: existing } = await deployments.listDeployments({});
+    if (existing.some((d) => d.name === 'fraud')) return;
+  } finally {
+    deployments.close();
+  }
+  process.stdout.write('first run: training the demo fraud model on generated data…\n');
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        entryOf('@slipway/train'),
+        'demo',
+        '--registry',
+        registryAddress,
+        '--model',
+        'fraud',
+        '--deploy',
+        'fraud',
+      ],
+      { env: { ...process.env, SLIPWAY_TOKEN: token }, stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`demo training failed (exit ${code})`)),
+    );
+  });
+}
