@@ -1,8 +1,12 @@
 // `slipway up` (what `npm start` runs): the registry and a worker as supervised processes, the
 // demo model trained, registered and deployed on first run, predictions over the Open Inference
 // Protocol, a crashed child restarted, and a clean stop on SIGINT.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { inference } from '@slipway/contracts';
+import * as ort from 'onnxruntime-node';
+import { inference, registry } from '@slipway/contracts';
+import { parseFitted, transformRow } from '@slipway/features';
 import { createClient } from '@slipway/service-kit';
 import { createTempDir, ensureBuilt, repoRoot, startApp, useAppHarness } from '@slipway/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -35,8 +39,44 @@ describe('slipway up', () => {
         if (ready) break;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
-      const features = [120, 2, 0.9, 800, 6, 1, 30, 40]; // a risky night-time foreign purchase
-      const safe = [12, 14, 0.01, 2, 0, 0, 2000, 40];
+      // The same training run, offline: its fitted feature set turns raw transactions into the
+      // model's input, and its ONNX file gives the answers serving must reproduce exactly.
+      const offline = path.join(dir.path, 'offline');
+      execFileSync(process.execPath, [
+        path.join(repoRoot, 'tools/train/dist/main.js'),
+        'demo',
+        '--no-register',
+        '--out',
+        offline,
+      ]);
+      const fitted = parseFitted(readFileSync(path.join(offline, 'feature-set.json')));
+      const raw = [
+        {
+          amount: 950,
+          hourOfDay: 2,
+          merchantRisk: 0.9,
+          distanceKm: 800,
+          txCount24h: 6,
+          isForeign: 1,
+          accountAgeDays: 30,
+          avgAmount30d: 40,
+        },
+        {
+          amount: 12,
+          hourOfDay: 14,
+          merchantRisk: 0.01,
+          distanceKm: 2,
+          txCount24h: 0,
+          isForeign: 0,
+          accountAgeDays: 2000,
+          avgAmount30d: 40,
+        },
+      ];
+      const vectors = raw.map((row) => transformRow(fitted, row));
+      const width = fitted.columns.length;
+      const batch = new Float32Array(raw.length * width);
+      vectors.forEach((v, i) => batch.set(v, i * width));
+
       const response = await client.modelInfer(
         inference.ModelInferRequest.fromPartial({
           modelName: 'fraud',
@@ -45,16 +85,27 @@ describe('slipway up', () => {
             {
               name: 'input',
               datatype: 'FP32',
-              shape: [2n, 8n],
-              contents: { fp32Contents: [...features, ...safe] },
+              shape: [2n, BigInt(width)],
+              contents: { fp32Contents: [...batch] },
             },
           ],
         }),
       );
       expect(response).toMatchObject({ modelName: 'fraud', modelVersion: '1', id: 'e2e-1' });
-      const [risky, benign] = response.outputs[0]!.contents!.fp32Contents;
-      expect(risky!).toBeGreaterThan(benign!);
-      expect(risky! > 0 && risky! < 1 && benign! > 0 && benign! < 1).toBe(true);
+      const served = response.outputs[0]!.contents!.fp32Contents;
+
+      const session = await ort.InferenceSession.create(readFileSync(path.join(offline, 'model.onnx')));
+      const offlineAnswer = await session.run({ input: new ort.Tensor('float32', batch, [2, width]) });
+      await session.release();
+      expect(served).toEqual([...(offlineAnswer['probability']!.data as Float32Array)]);
+      expect(served[0]!).toBeGreaterThan(served[1]!);
+
+      // The registered version records the feature set it was trained with.
+      const registryAddress = /registry\s+(127\.0\.0\.1:\d+)/.exec(up.logs().join('\n'))![1]!;
+      const models = createClient(registry.ModelServiceService, registryAddress);
+      const { version } = await models.getModelVersion({ model: 'fraud', version: 1, alias: '' });
+      models.close();
+      expect(version!.lineage!.featureSet!.contentHash).toBe(fitted.contentHash);
     } finally {
       client.close();
     }

@@ -18,8 +18,11 @@ export interface Transaction {
   label: number;
 }
 
-/** The numeric columns a demo model reads, in input order. */
-export const DEMO_FEATURES = [
+/**
+ * The raw numeric fields of a transaction. The demo model does not read these directly: its input
+ * is the `demo_transactions` feature set's transform of them (see `demo-feature-set.ts`).
+ */
+export const DEMO_RAW_FIELDS = [
   'amount',
   'hourOfDay',
   'merchantRisk',

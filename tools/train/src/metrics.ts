@@ -41,3 +41,62 @@ export function accuracy(
     if ((probabilities[i]! >= threshold ? 1 : 0) === labels[i]) right++;
   return right / probabilities.length;
 }
+
+/** Mean squared difference between probability and label. */
+export function brierScore(probabilities: ArrayLike<number>, labels: ArrayLike<number>): number {
+  let total = 0;
+  for (let i = 0; i < probabilities.length; i++) total += (probabilities[i]! - labels[i]!) ** 2;
+  return total / probabilities.length;
+}
+
+/** One bin of a reliability table: predictions in [lower, upper) (the last bin includes 1). */
+export interface ReliabilityBin {
+  readonly lower: number;
+  readonly upper: number;
+  readonly count: number;
+  /** Mean predicted probability of the bin's rows; null when the bin is empty. */
+  readonly meanPredicted: number | null;
+  /** Share of positives among the bin's rows; null when the bin is empty. */
+  readonly observedRate: number | null;
+}
+
+/** Calibration of predicted probabilities against labels. */
+export interface Calibration {
+  /** Expected calibration error: Σ (count / n) · |meanPredicted − observedRate| over the bins. */
+  readonly ece: number;
+  /** The largest |meanPredicted − observedRate| over non-empty bins. */
+  readonly mce: number;
+  readonly bins: readonly ReliabilityBin[];
+}
+
+/** Calibration over `binCount` equal-width probability bins (default 10). */
+export function calibration(
+  probabilities: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  binCount = 10,
+): Calibration {
+  const count = new Array<number>(binCount).fill(0);
+  const sumP = new Array<number>(binCount).fill(0);
+  const sumY = new Array<number>(binCount).fill(0);
+  for (let i = 0; i < probabilities.length; i++) {
+    const p = probabilities[i]!;
+    const b = Math.min(binCount - 1, Math.max(0, Math.floor(p * binCount)));
+    count[b]!++;
+    sumP[b] += p;
+    sumY[b] += labels[i]!;
+  }
+  let ece = 0;
+  let mce = 0;
+  const bins = count.map((c, b): ReliabilityBin => {
+    const lower = b / binCount;
+    const upper = (b + 1) / binCount;
+    if (c === 0) return { lower, upper, count: 0, meanPredicted: null, observedRate: null };
+    const meanPredicted = sumP[b]! / c;
+    const observedRate = sumY[b]! / c;
+    const gap = Math.abs(meanPredicted - observedRate);
+    ece += (c / probabilities.length) * gap;
+    mce = Math.max(mce, gap);
+    return { lower, upper, count: c, meanPredicted, observedRate };
+  });
+  return { ece, mce, bins };
+}

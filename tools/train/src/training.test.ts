@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
 import { createSeededRandom } from '@slipway/onnx';
 import { describe, expect, it } from 'vitest';
-import { trainDemoModel } from './demo-pipeline.js';
 import { fitLogisticRegression, predictProbabilities } from './logistic-regression.js';
-import { accuracy, auc, logLoss } from './metrics.js';
+import { accuracy, auc, brierScore, calibration, logLoss } from './metrics.js';
 
 describe('logistic regression', () => {
   it('recovers the coefficients that generated the data', () => {
@@ -41,19 +39,16 @@ describe('metrics', () => {
   it('computes log loss and accuracy', () => {
     expect(logLoss([0.9, 0.2], [1, 0])).toBeCloseTo(-(Math.log(0.9) + Math.log(0.8)) / 2);
     expect(accuracy([0.9, 0.6, 0.2], [1, 0, 0])).toBeCloseTo(2 / 3);
+    expect(brierScore([0.9, 0.2], [1, 0])).toBeCloseTo((0.01 + 0.04) / 2);
   });
-});
-
-describe('demo training pipeline', () => {
-  it('learns the fraud signal, reproduces it in onnxruntime within 1e-6, and is deterministic', async () => {
-    const first = await trainDemoModel({ rows: 8_000, seed: 11 });
-    const second = await trainDemoModel({ rows: 8_000, seed: 11 });
-    const metric = (name: string) => first.metrics.find((m) => m.name === name)!.value;
-    expect(metric('auc')).toBeGreaterThan(0.7);
-    expect(first.maxOnnxDeviation).toBeLessThanOrEqual(1e-6);
-    const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-    expect(sha(first.onnx)).toBe(sha(second.onnx));
-    expect(first.snapshot.sha256).toBe(second.snapshot.sha256);
-    expect(first.snapshot.startTime.getTime()).toBeLessThan(first.snapshot.endTime.getTime());
+  it('computes expected calibration error over equal-width bins with a reliability table', () => {
+    // Bin [0.1, 0.2): predicted 0.15 twice, observed 1 of 2; bin [0.9, 1]: 1.0 predicted, observed 1.
+    const result = calibration([0.15, 0.15, 1], [0, 1, 1], 10);
+    expect(result.bins).toHaveLength(10);
+    expect(result.bins[1]).toMatchObject({ count: 2, meanPredicted: 0.15, observedRate: 0.5 });
+    expect(result.bins[9]).toMatchObject({ count: 1, meanPredicted: 1, observedRate: 1 });
+    expect(result.bins[5]).toMatchObject({ count: 0, meanPredicted: null, observedRate: null });
+    expect(result.ece).toBeCloseTo((2 / 3) * 0.35);
+    expect(result.mce).toBeCloseTo(0.35);
   });
 });

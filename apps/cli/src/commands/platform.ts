@@ -67,7 +67,10 @@ export function platformCommands(program: Command): void {
     .allowUnknownOption(true)
     .helpOption(false)
     .argument('[args...]')
-    .action(async (args: string[]) => {
+    .action(async () => {
+      // Everything after `train` belongs to the training tool, including options such as
+      // --registry that the CLI also knows globally.
+      const args = process.argv.slice(process.argv.indexOf('train') + 1);
       process.exitCode = await runForeground(entryOf('@slipway/train'), args, process.env, false);
     });
 }
