@@ -11,19 +11,28 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { NullValue, nullValueFromJSON, nullValueToJSON } from "../../../google/protobuf/struct.js";
+import { Timestamp } from "../../../google/protobuf/timestamp.js";
 
+/** The numbers equal libs/features `FeatureStatus`. */
 export enum FeatureStatus {
   FEATURE_STATUS_UNSPECIFIED = 0,
+  /** FEATURE_STATUS_PRESENT - Every input was present and fresh. */
   FEATURE_STATUS_PRESENT = 1,
+  /** FEATURE_STATUS_MISSING - An input was missing and the feature has no impute: its columns hold 0. */
   FEATURE_STATUS_MISSING = 2,
+  /** FEATURE_STATUS_EXPIRED - A stored input was older than its TTL: it was treated as missing (imputed, or 0). */
   FEATURE_STATUS_EXPIRED = 3,
+  /** FEATURE_STATUS_DEFAULTED - An input was missing and the feature's impute filled it. */
   FEATURE_STATUS_DEFAULTED = 4,
   UNRECOGNIZED = -1,
 }
@@ -70,6 +79,54 @@ export function featureStatusToJSON(object: FeatureStatus): string {
   }
 }
 
+/** What a view field holds. */
+export enum ValueType {
+  VALUE_TYPE_UNSPECIFIED = 0,
+  VALUE_TYPE_NUMBER = 1,
+  VALUE_TYPE_TEXT = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function valueTypeFromJSON(object: any): ValueType {
+  switch (object) {
+    case 0:
+    case "VALUE_TYPE_UNSPECIFIED":
+      return ValueType.VALUE_TYPE_UNSPECIFIED;
+    case 1:
+    case "VALUE_TYPE_NUMBER":
+      return ValueType.VALUE_TYPE_NUMBER;
+    case 2:
+    case "VALUE_TYPE_TEXT":
+      return ValueType.VALUE_TYPE_TEXT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ValueType.UNRECOGNIZED;
+  }
+}
+
+export function valueTypeToJSON(object: ValueType): string {
+  switch (object) {
+    case ValueType.VALUE_TYPE_UNSPECIFIED:
+      return "VALUE_TYPE_UNSPECIFIED";
+    case ValueType.VALUE_TYPE_NUMBER:
+      return "VALUE_TYPE_NUMBER";
+    case ValueType.VALUE_TYPE_TEXT:
+      return "VALUE_TYPE_TEXT";
+    case ValueType.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** A raw value, as written, supplied at request time, or read back. An unset kind is null. */
+export interface RawValue {
+  kind: { $case: "number"; number: number } | { $case: "text"; text: string } | {
+    $case: "nullValue";
+    nullValue: NullValue;
+  } | undefined;
+}
+
 export interface FeatureSetRef {
   name: string;
   version: number;
@@ -77,9 +134,145 @@ export interface FeatureSetRef {
   contentHash: string;
 }
 
+/** A registered feature set. */
+export interface FeatureSet {
+  name: string;
+  version: number;
+  contentHash: string;
+  entityKeys: string[];
+  /** Feature names in spec order: the axis of every `statuses` field. */
+  featureNames: string[];
+  /** Output columns in vector order. */
+  columns: string[];
+  /**
+   * Fields the set reads that a view holds, and the view that supplies each (the earliest
+   * registered view whose entity key is one of the set's entity keys).
+   */
+  fieldViews: { [key: string]: string };
+  /** Fields the set reads that no view holds: request-time values, or always missing. */
+  unresolvedFields: string[];
+  registeredAt: Date | undefined;
+  registeredBy: string;
+}
+
+export interface FeatureSet_FieldViewsEntry {
+  key: string;
+  value: string;
+}
+
+export interface RegisterFeatureSetRequest {
+  /** The output of libs/features `serializeFitted`. */
+  fittedJson: string;
+}
+
+export interface RegisterFeatureSetResponse {
+  featureSet:
+    | FeatureSet
+    | undefined;
+  /** False when identical content was registered before. */
+  created: boolean;
+}
+
+export interface GetFeatureSetRequest {
+  name: string;
+  /** 0: the latest version. */
+  version: number;
+}
+
+export interface GetFeatureSetResponse {
+  featureSet: FeatureSet | undefined;
+  fittedJson: string;
+}
+
+export interface ListFeatureSetsRequest {
+  /** Only this name; empty: every feature set. */
+  name: string;
+}
+
+export interface ListFeatureSetsResponse {
+  featureSets: FeatureSet[];
+}
+
+export interface FieldSpec {
+  name: string;
+  type: ValueType;
+}
+
+/** A named group of fields about one kind of entity, written and read together. */
+export interface FeatureView {
+  name: string;
+  /** The entity key the rows are keyed by, e.g. "user_id" (one of a feature set's entity keys). */
+  entityKey: string;
+  fields: FieldSpec[];
+  /** How long a value stays fresh after its event time; 0: forever. */
+  ttlSeconds: number;
+  createdAt: Date | undefined;
+  createdBy: string;
+}
+
+export interface RegisterFeatureViewRequest {
+  name: string;
+  entityKey: string;
+  fields: FieldSpec[];
+  ttlSeconds: number;
+}
+
+export interface RegisterFeatureViewResponse {
+  view:
+    | FeatureView
+    | undefined;
+  /** False when the identical view was registered before. */
+  created: boolean;
+}
+
+export interface ListFeatureViewsRequest {
+}
+
+export interface ListFeatureViewsResponse {
+  views: FeatureView[];
+}
+
+/** One entity's values in one view at one time. Fields left out are null. */
+export interface FeatureRow {
+  view: string;
+  /** The value of the view's entity key, e.g. "u42". */
+  entityId: string;
+  /** Millisecond precision. */
+  eventTime: Date | undefined;
+  values: { [key: string]: RawValue };
+}
+
+export interface FeatureRow_ValuesEntry {
+  key: string;
+  value: RawValue | undefined;
+}
+
+export interface WriteFeaturesRequest {
+  rows: FeatureRow[];
+}
+
+export interface WriteFeaturesResponse {
+  /** Rows added to the event log. */
+  written: number;
+  /** Rows already stored with the same values (replays); nothing was written for them. */
+  duplicates: number;
+  /** Written rows that became their entity's latest value (the others were older than it). */
+  latestUpdated: number;
+}
+
 export interface GetFeatureVectorRequest {
-  featureSet: FeatureSetRef | undefined;
+  featureSet:
+    | FeatureSetRef
+    | undefined;
+  /** A value for every entity key of the feature set, e.g. {"user_id": "u42"}. */
   entityKeys: { [key: string]: string };
+  /** Values of the set's request-time sources, supplied by the caller. */
+  requestValues: { [key: string]: RawValue };
+  /**
+   * Leave columns and feature_names out of the response. They never change for a content hash,
+   * so a hot-path caller takes them once from GetFeatureSet and saves most of the response bytes.
+   */
+  omitNames: boolean;
 }
 
 export interface GetFeatureVectorRequest_EntityKeysEntry {
@@ -87,11 +280,241 @@ export interface GetFeatureVectorRequest_EntityKeysEntry {
   value: string;
 }
 
+export interface GetFeatureVectorRequest_RequestValuesEntry {
+  key: string;
+  value: RawValue | undefined;
+}
+
 export interface GetFeatureVectorResponse {
   vector: number[];
+  /** Empty with omit_names. */
   columns: string[];
+  /** One per feature, aligned with feature_names. */
+  statuses: FeatureStatus[];
+  /** Empty with omit_names. */
+  featureNames: string[];
+  /** The time freshness was judged at (and `now` of age features). */
+  snapshotTime: Date | undefined;
+}
+
+export interface EntityRequest {
+  entityKeys: { [key: string]: string };
+  requestValues: { [key: string]: RawValue };
+}
+
+export interface EntityRequest_EntityKeysEntry {
+  key: string;
+  value: string;
+}
+
+export interface EntityRequest_RequestValuesEntry {
+  key: string;
+  value: RawValue | undefined;
+}
+
+export interface GetFeatureVectorsRequest {
+  featureSet: FeatureSetRef | undefined;
+  entities: EntityRequest[];
+}
+
+export interface GetFeatureVectorsResponse {
+  /** entities × columns, row-major, in request order. */
+  matrix: number[];
+  columns: string[];
+  /** entities × features, row-major, aligned with feature_names. */
+  statuses: FeatureStatus[];
+  featureNames: string[];
+  snapshotTime: Date | undefined;
+}
+
+export interface HistoricalQuery {
+  entityKeys: { [key: string]: string };
+  /** Values whose event time is after this are never returned. */
+  asOfTime:
+    | Date
+    | undefined;
+  /** Request-time values as logged with the event (for the transformed vector). */
+  requestValues: { [key: string]: RawValue };
+}
+
+export interface HistoricalQuery_EntityKeysEntry {
+  key: string;
+  value: string;
+}
+
+export interface HistoricalQuery_RequestValuesEntry {
+  key: string;
+  value: RawValue | undefined;
+}
+
+export interface GetHistoricalFeaturesRequest {
+  queries: HistoricalQuery[];
+  /** Views whose fields to return. May be empty when feature_set is set: the views it reads. */
+  views: string[];
+  /** Optional: also return each row transformed by this feature set. */
+  featureSet: FeatureSetRef | undefined;
+}
+
+/** One view's values for one query. */
+export interface ViewValues {
+  view: string;
+  /**
+   * PRESENT: the latest event at or before as_of_time, within the TTL. EXPIRED: that event is
+   * older than the TTL at as_of_time, and its values are left out. MISSING: no such event (or
+   * the query gave no value for the view's entity key).
+   */
+  status: FeatureStatus;
+  /** The event's time (also for EXPIRED). */
+  eventTime: Date | undefined;
+  values: { [key: string]: RawValue };
+}
+
+export interface ViewValues_ValuesEntry {
+  key: string;
+  value: RawValue | undefined;
+}
+
+export interface HistoricalRow {
+  /** In the order of the request's views (then the feature set's). */
+  views: ViewValues[];
+  /** With a feature set: the vector at as_of_time, as GetFeatureVector would have served it. */
+  vector: number[];
   statuses: FeatureStatus[];
 }
+
+export interface GetHistoricalFeaturesResponse {
+  /** The next rows, in the order of the request's queries. */
+  rows: HistoricalRow[];
+  /** Index of rows[0] among the queries. */
+  offset: number;
+  /** With a feature set (every message). */
+  columns: string[];
+  featureNames: string[];
+}
+
+function createBaseRawValue(): RawValue {
+  return { kind: undefined };
+}
+
+export const RawValue: MessageFns<RawValue> = {
+  encode(message: RawValue, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.kind?.$case) {
+      case "number":
+        writer.uint32(9).double(message.kind.number);
+        break;
+      case "text":
+        writer.uint32(18).string(message.kind.text);
+        break;
+      case "nullValue":
+        writer.uint32(24).int32(message.kind.nullValue);
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RawValue {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRawValue();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.kind = { $case: "number", number: reader.double() };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = { $case: "text", text: reader.string() };
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.kind = { $case: "nullValue", nullValue: reader.int32() as any };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RawValue {
+    return {
+      kind: isSet(object.number)
+        ? { $case: "number", number: globalThis.Number(object.number) }
+        : isSet(object.text)
+        ? { $case: "text", text: globalThis.String(object.text) }
+        : isSet(object.nullValue)
+        ? { $case: "nullValue", nullValue: nullValueFromJSON(object.nullValue) }
+        : isSet(object.null_value)
+        ? { $case: "nullValue", nullValue: nullValueFromJSON(object.null_value) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: RawValue): unknown {
+    const obj: any = {};
+    if (message.kind?.$case === "number") {
+      obj.number = floatToJson(message.kind.number);
+    } else if (message.kind?.$case === "text") {
+      obj.text = message.kind.text;
+    } else if (message.kind?.$case === "nullValue") {
+      obj.nullValue = nullValueToJSON(message.kind.nullValue);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RawValue>, I>>(base?: I): RawValue {
+    return RawValue.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RawValue>, I>>(object: I): RawValue {
+    const message = createBaseRawValue();
+    switch (object.kind?.$case) {
+      case "number": {
+        if (object.kind?.number !== undefined && object.kind?.number !== null) {
+          message.kind = { $case: "number", number: object.kind.number };
+        }
+        break;
+      }
+      case "text": {
+        if (object.kind?.text !== undefined && object.kind?.text !== null) {
+          message.kind = { $case: "text", text: object.kind.text };
+        }
+        break;
+      }
+      case "nullValue": {
+        if (object.kind?.nullValue !== undefined && object.kind?.nullValue !== null) {
+          message.kind = { $case: "nullValue", nullValue: object.kind.nullValue };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
 
 function createBaseFeatureSetRef(): FeatureSetRef {
   return { name: "", version: 0, contentHash: "" };
@@ -198,8 +621,1867 @@ export const FeatureSetRef: MessageFns<FeatureSetRef> = {
   },
 };
 
+function createBaseFeatureSet(): FeatureSet {
+  return {
+    name: "",
+    version: 0,
+    contentHash: "",
+    entityKeys: [],
+    featureNames: [],
+    columns: [],
+    fieldViews: {},
+    unresolvedFields: [],
+    registeredAt: undefined,
+    registeredBy: "",
+  };
+}
+
+export const FeatureSet: MessageFns<FeatureSet> = {
+  encode(message: FeatureSet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.version !== 0) {
+      writer.uint32(16).int32(message.version);
+    }
+    if (message.contentHash !== "") {
+      writer.uint32(26).string(message.contentHash);
+    }
+    for (const v of message.entityKeys) {
+      writer.uint32(34).string(v!);
+    }
+    for (const v of message.featureNames) {
+      writer.uint32(42).string(v!);
+    }
+    for (const v of message.columns) {
+      writer.uint32(50).string(v!);
+    }
+    globalThis.Object.entries(message.fieldViews).forEach(([key, value]: [string, string]) => {
+      FeatureSet_FieldViewsEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
+    });
+    for (const v of message.unresolvedFields) {
+      writer.uint32(66).string(v!);
+    }
+    if (message.registeredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.registeredAt), writer.uint32(74).fork()).join();
+    }
+    if (message.registeredBy !== "") {
+      writer.uint32(82).string(message.registeredBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FeatureSet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFeatureSet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.contentHash = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.entityKeys.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.featureNames.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.columns.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            const entry7 = FeatureSet_FieldViewsEntry.decode(reader, reader.uint32());
+            if (entry7.value !== undefined) {
+              message.fieldViews[entry7.key] = entry7.value;
+            }
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.unresolvedFields.push(reader.string());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.registeredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.registeredBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FeatureSet {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      contentHash: isSet(object.contentHash)
+        ? globalThis.String(object.contentHash)
+        : isSet(object.content_hash)
+        ? globalThis.String(object.content_hash)
+        : "",
+      entityKeys: globalThis.Array.isArray(object?.entityKeys)
+        ? object.entityKeys.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.entity_keys)
+        ? object.entity_keys.map((e: any) => globalThis.String(e))
+        : [],
+      featureNames: globalThis.Array.isArray(object?.featureNames)
+        ? object.featureNames.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.feature_names)
+        ? object.feature_names.map((e: any) => globalThis.String(e))
+        : [],
+      columns: globalThis.Array.isArray(object?.columns)
+        ? object.columns.map((e: any) => globalThis.String(e))
+        : [],
+      fieldViews: isObject(object.fieldViews)
+        ? (globalThis.Object.entries(object.fieldViews) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.field_views)
+        ? (globalThis.Object.entries(object.field_views) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      unresolvedFields: globalThis.Array.isArray(object?.unresolvedFields)
+        ? object.unresolvedFields.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.unresolved_fields)
+        ? object.unresolved_fields.map((e: any) => globalThis.String(e))
+        : [],
+      registeredAt: isSet(object.registeredAt)
+        ? fromJsonTimestamp(object.registeredAt)
+        : isSet(object.registered_at)
+        ? fromJsonTimestamp(object.registered_at)
+        : undefined,
+      registeredBy: isSet(object.registeredBy)
+        ? globalThis.String(object.registeredBy)
+        : isSet(object.registered_by)
+        ? globalThis.String(object.registered_by)
+        : "",
+    };
+  },
+
+  toJSON(message: FeatureSet): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.contentHash !== "") {
+      obj.contentHash = message.contentHash;
+    }
+    if (message.entityKeys?.length) {
+      obj.entityKeys = message.entityKeys;
+    }
+    if (message.featureNames?.length) {
+      obj.featureNames = message.featureNames;
+    }
+    if (message.columns?.length) {
+      obj.columns = message.columns;
+    }
+    if (message.fieldViews) {
+      const entries = globalThis.Object.entries(message.fieldViews) as [string, string][];
+      if (entries.length > 0) {
+        obj.fieldViews = {};
+        entries.forEach(([k, v]) => {
+          obj.fieldViews[k] = v;
+        });
+      }
+    }
+    if (message.unresolvedFields?.length) {
+      obj.unresolvedFields = message.unresolvedFields;
+    }
+    if (message.registeredAt !== undefined) {
+      obj.registeredAt = message.registeredAt.toISOString();
+    }
+    if (message.registeredBy !== "") {
+      obj.registeredBy = message.registeredBy;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FeatureSet>, I>>(base?: I): FeatureSet {
+    return FeatureSet.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FeatureSet>, I>>(object: I): FeatureSet {
+    const message = createBaseFeatureSet();
+    message.name = object.name ?? "";
+    message.version = object.version ?? 0;
+    message.contentHash = object.contentHash ?? "";
+    message.entityKeys = object.entityKeys?.map((e) => e) || [];
+    message.featureNames = object.featureNames?.map((e) => e) || [];
+    message.columns = object.columns?.map((e) => e) || [];
+    message.fieldViews = (globalThis.Object.entries(object.fieldViews ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.unresolvedFields = object.unresolvedFields?.map((e) => e) || [];
+    message.registeredAt = object.registeredAt ?? undefined;
+    message.registeredBy = object.registeredBy ?? "";
+    return message;
+  },
+};
+
+function createBaseFeatureSet_FieldViewsEntry(): FeatureSet_FieldViewsEntry {
+  return { key: "", value: "" };
+}
+
+export const FeatureSet_FieldViewsEntry: MessageFns<FeatureSet_FieldViewsEntry> = {
+  encode(message: FeatureSet_FieldViewsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FeatureSet_FieldViewsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFeatureSet_FieldViewsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FeatureSet_FieldViewsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: FeatureSet_FieldViewsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FeatureSet_FieldViewsEntry>, I>>(base?: I): FeatureSet_FieldViewsEntry {
+    return FeatureSet_FieldViewsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FeatureSet_FieldViewsEntry>, I>>(object: I): FeatureSet_FieldViewsEntry {
+    const message = createBaseFeatureSet_FieldViewsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseRegisterFeatureSetRequest(): RegisterFeatureSetRequest {
+  return { fittedJson: "" };
+}
+
+export const RegisterFeatureSetRequest: MessageFns<RegisterFeatureSetRequest> = {
+  encode(message: RegisterFeatureSetRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fittedJson !== "") {
+      writer.uint32(10).string(message.fittedJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterFeatureSetRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegisterFeatureSetRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.fittedJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegisterFeatureSetRequest {
+    return {
+      fittedJson: isSet(object.fittedJson)
+        ? globalThis.String(object.fittedJson)
+        : isSet(object.fitted_json)
+        ? globalThis.String(object.fitted_json)
+        : "",
+    };
+  },
+
+  toJSON(message: RegisterFeatureSetRequest): unknown {
+    const obj: any = {};
+    if (message.fittedJson !== "") {
+      obj.fittedJson = message.fittedJson;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RegisterFeatureSetRequest>, I>>(base?: I): RegisterFeatureSetRequest {
+    return RegisterFeatureSetRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RegisterFeatureSetRequest>, I>>(object: I): RegisterFeatureSetRequest {
+    const message = createBaseRegisterFeatureSetRequest();
+    message.fittedJson = object.fittedJson ?? "";
+    return message;
+  },
+};
+
+function createBaseRegisterFeatureSetResponse(): RegisterFeatureSetResponse {
+  return { featureSet: undefined, created: false };
+}
+
+export const RegisterFeatureSetResponse: MessageFns<RegisterFeatureSetResponse> = {
+  encode(message: RegisterFeatureSetResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.featureSet !== undefined) {
+      FeatureSet.encode(message.featureSet, writer.uint32(10).fork()).join();
+    }
+    if (message.created !== false) {
+      writer.uint32(16).bool(message.created);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterFeatureSetResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegisterFeatureSetResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.featureSet = FeatureSet.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.created = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegisterFeatureSetResponse {
+    return {
+      featureSet: isSet(object.featureSet)
+        ? FeatureSet.fromJSON(object.featureSet)
+        : isSet(object.feature_set)
+        ? FeatureSet.fromJSON(object.feature_set)
+        : undefined,
+      created: isSet(object.created) ? globalThis.Boolean(object.created) : false,
+    };
+  },
+
+  toJSON(message: RegisterFeatureSetResponse): unknown {
+    const obj: any = {};
+    if (message.featureSet !== undefined) {
+      obj.featureSet = FeatureSet.toJSON(message.featureSet);
+    }
+    if (message.created !== false) {
+      obj.created = message.created;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RegisterFeatureSetResponse>, I>>(base?: I): RegisterFeatureSetResponse {
+    return RegisterFeatureSetResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RegisterFeatureSetResponse>, I>>(object: I): RegisterFeatureSetResponse {
+    const message = createBaseRegisterFeatureSetResponse();
+    message.featureSet = (object.featureSet !== undefined && object.featureSet !== null)
+      ? FeatureSet.fromPartial(object.featureSet)
+      : undefined;
+    message.created = object.created ?? false;
+    return message;
+  },
+};
+
+function createBaseGetFeatureSetRequest(): GetFeatureSetRequest {
+  return { name: "", version: 0 };
+}
+
+export const GetFeatureSetRequest: MessageFns<GetFeatureSetRequest> = {
+  encode(message: GetFeatureSetRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.version !== 0) {
+      writer.uint32(16).int32(message.version);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetFeatureSetRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetFeatureSetRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetFeatureSetRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+    };
+  },
+
+  toJSON(message: GetFeatureSetRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetFeatureSetRequest>, I>>(base?: I): GetFeatureSetRequest {
+    return GetFeatureSetRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetFeatureSetRequest>, I>>(object: I): GetFeatureSetRequest {
+    const message = createBaseGetFeatureSetRequest();
+    message.name = object.name ?? "";
+    message.version = object.version ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetFeatureSetResponse(): GetFeatureSetResponse {
+  return { featureSet: undefined, fittedJson: "" };
+}
+
+export const GetFeatureSetResponse: MessageFns<GetFeatureSetResponse> = {
+  encode(message: GetFeatureSetResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.featureSet !== undefined) {
+      FeatureSet.encode(message.featureSet, writer.uint32(10).fork()).join();
+    }
+    if (message.fittedJson !== "") {
+      writer.uint32(18).string(message.fittedJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetFeatureSetResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetFeatureSetResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.featureSet = FeatureSet.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fittedJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetFeatureSetResponse {
+    return {
+      featureSet: isSet(object.featureSet)
+        ? FeatureSet.fromJSON(object.featureSet)
+        : isSet(object.feature_set)
+        ? FeatureSet.fromJSON(object.feature_set)
+        : undefined,
+      fittedJson: isSet(object.fittedJson)
+        ? globalThis.String(object.fittedJson)
+        : isSet(object.fitted_json)
+        ? globalThis.String(object.fitted_json)
+        : "",
+    };
+  },
+
+  toJSON(message: GetFeatureSetResponse): unknown {
+    const obj: any = {};
+    if (message.featureSet !== undefined) {
+      obj.featureSet = FeatureSet.toJSON(message.featureSet);
+    }
+    if (message.fittedJson !== "") {
+      obj.fittedJson = message.fittedJson;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetFeatureSetResponse>, I>>(base?: I): GetFeatureSetResponse {
+    return GetFeatureSetResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetFeatureSetResponse>, I>>(object: I): GetFeatureSetResponse {
+    const message = createBaseGetFeatureSetResponse();
+    message.featureSet = (object.featureSet !== undefined && object.featureSet !== null)
+      ? FeatureSet.fromPartial(object.featureSet)
+      : undefined;
+    message.fittedJson = object.fittedJson ?? "";
+    return message;
+  },
+};
+
+function createBaseListFeatureSetsRequest(): ListFeatureSetsRequest {
+  return { name: "" };
+}
+
+export const ListFeatureSetsRequest: MessageFns<ListFeatureSetsRequest> = {
+  encode(message: ListFeatureSetsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListFeatureSetsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListFeatureSetsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListFeatureSetsRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: ListFeatureSetsRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListFeatureSetsRequest>, I>>(base?: I): ListFeatureSetsRequest {
+    return ListFeatureSetsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListFeatureSetsRequest>, I>>(object: I): ListFeatureSetsRequest {
+    const message = createBaseListFeatureSetsRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseListFeatureSetsResponse(): ListFeatureSetsResponse {
+  return { featureSets: [] };
+}
+
+export const ListFeatureSetsResponse: MessageFns<ListFeatureSetsResponse> = {
+  encode(message: ListFeatureSetsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.featureSets) {
+      FeatureSet.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListFeatureSetsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListFeatureSetsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.featureSets.push(FeatureSet.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListFeatureSetsResponse {
+    return {
+      featureSets: globalThis.Array.isArray(object?.featureSets)
+        ? object.featureSets.map((e: any) => FeatureSet.fromJSON(e))
+        : globalThis.Array.isArray(object?.feature_sets)
+        ? object.feature_sets.map((e: any) => FeatureSet.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListFeatureSetsResponse): unknown {
+    const obj: any = {};
+    if (message.featureSets?.length) {
+      obj.featureSets = message.featureSets.map((e) => FeatureSet.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListFeatureSetsResponse>, I>>(base?: I): ListFeatureSetsResponse {
+    return ListFeatureSetsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListFeatureSetsResponse>, I>>(object: I): ListFeatureSetsResponse {
+    const message = createBaseListFeatureSetsResponse();
+    message.featureSets = object.featureSets?.map((e) => FeatureSet.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseFieldSpec(): FieldSpec {
+  return { name: "", type: 0 };
+}
+
+export const FieldSpec: MessageFns<FieldSpec> = {
+  encode(message: FieldSpec, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.type !== 0) {
+      writer.uint32(16).int32(message.type);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FieldSpec {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFieldSpec();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.type = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FieldSpec {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      type: isSet(object.type) ? valueTypeFromJSON(object.type) : 0,
+    };
+  },
+
+  toJSON(message: FieldSpec): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.type !== 0) {
+      obj.type = valueTypeToJSON(message.type);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FieldSpec>, I>>(base?: I): FieldSpec {
+    return FieldSpec.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FieldSpec>, I>>(object: I): FieldSpec {
+    const message = createBaseFieldSpec();
+    message.name = object.name ?? "";
+    message.type = object.type ?? 0;
+    return message;
+  },
+};
+
+function createBaseFeatureView(): FeatureView {
+  return { name: "", entityKey: "", fields: [], ttlSeconds: 0, createdAt: undefined, createdBy: "" };
+}
+
+export const FeatureView: MessageFns<FeatureView> = {
+  encode(message: FeatureView, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.entityKey !== "") {
+      writer.uint32(18).string(message.entityKey);
+    }
+    for (const v of message.fields) {
+      FieldSpec.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.ttlSeconds !== 0) {
+      writer.uint32(32).int32(message.ttlSeconds);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(42).fork()).join();
+    }
+    if (message.createdBy !== "") {
+      writer.uint32(50).string(message.createdBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FeatureView {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFeatureView();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.entityKey = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.fields.push(FieldSpec.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.ttlSeconds = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.createdBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FeatureView {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      entityKey: isSet(object.entityKey)
+        ? globalThis.String(object.entityKey)
+        : isSet(object.entity_key)
+        ? globalThis.String(object.entity_key)
+        : "",
+      fields: globalThis.Array.isArray(object?.fields) ? object.fields.map((e: any) => FieldSpec.fromJSON(e)) : [],
+      ttlSeconds: isSet(object.ttlSeconds)
+        ? globalThis.Number(object.ttlSeconds)
+        : isSet(object.ttl_seconds)
+        ? globalThis.Number(object.ttl_seconds)
+        : 0,
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      createdBy: isSet(object.createdBy)
+        ? globalThis.String(object.createdBy)
+        : isSet(object.created_by)
+        ? globalThis.String(object.created_by)
+        : "",
+    };
+  },
+
+  toJSON(message: FeatureView): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.entityKey !== "") {
+      obj.entityKey = message.entityKey;
+    }
+    if (message.fields?.length) {
+      obj.fields = message.fields.map((e) => FieldSpec.toJSON(e));
+    }
+    if (message.ttlSeconds !== 0) {
+      obj.ttlSeconds = Math.round(message.ttlSeconds);
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.createdBy !== "") {
+      obj.createdBy = message.createdBy;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FeatureView>, I>>(base?: I): FeatureView {
+    return FeatureView.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FeatureView>, I>>(object: I): FeatureView {
+    const message = createBaseFeatureView();
+    message.name = object.name ?? "";
+    message.entityKey = object.entityKey ?? "";
+    message.fields = object.fields?.map((e) => FieldSpec.fromPartial(e)) || [];
+    message.ttlSeconds = object.ttlSeconds ?? 0;
+    message.createdAt = object.createdAt ?? undefined;
+    message.createdBy = object.createdBy ?? "";
+    return message;
+  },
+};
+
+function createBaseRegisterFeatureViewRequest(): RegisterFeatureViewRequest {
+  return { name: "", entityKey: "", fields: [], ttlSeconds: 0 };
+}
+
+export const RegisterFeatureViewRequest: MessageFns<RegisterFeatureViewRequest> = {
+  encode(message: RegisterFeatureViewRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.entityKey !== "") {
+      writer.uint32(18).string(message.entityKey);
+    }
+    for (const v of message.fields) {
+      FieldSpec.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.ttlSeconds !== 0) {
+      writer.uint32(32).int32(message.ttlSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterFeatureViewRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegisterFeatureViewRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.entityKey = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.fields.push(FieldSpec.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.ttlSeconds = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegisterFeatureViewRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      entityKey: isSet(object.entityKey)
+        ? globalThis.String(object.entityKey)
+        : isSet(object.entity_key)
+        ? globalThis.String(object.entity_key)
+        : "",
+      fields: globalThis.Array.isArray(object?.fields) ? object.fields.map((e: any) => FieldSpec.fromJSON(e)) : [],
+      ttlSeconds: isSet(object.ttlSeconds)
+        ? globalThis.Number(object.ttlSeconds)
+        : isSet(object.ttl_seconds)
+        ? globalThis.Number(object.ttl_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: RegisterFeatureViewRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.entityKey !== "") {
+      obj.entityKey = message.entityKey;
+    }
+    if (message.fields?.length) {
+      obj.fields = message.fields.map((e) => FieldSpec.toJSON(e));
+    }
+    if (message.ttlSeconds !== 0) {
+      obj.ttlSeconds = Math.round(message.ttlSeconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RegisterFeatureViewRequest>, I>>(base?: I): RegisterFeatureViewRequest {
+    return RegisterFeatureViewRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RegisterFeatureViewRequest>, I>>(object: I): RegisterFeatureViewRequest {
+    const message = createBaseRegisterFeatureViewRequest();
+    message.name = object.name ?? "";
+    message.entityKey = object.entityKey ?? "";
+    message.fields = object.fields?.map((e) => FieldSpec.fromPartial(e)) || [];
+    message.ttlSeconds = object.ttlSeconds ?? 0;
+    return message;
+  },
+};
+
+function createBaseRegisterFeatureViewResponse(): RegisterFeatureViewResponse {
+  return { view: undefined, created: false };
+}
+
+export const RegisterFeatureViewResponse: MessageFns<RegisterFeatureViewResponse> = {
+  encode(message: RegisterFeatureViewResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.view !== undefined) {
+      FeatureView.encode(message.view, writer.uint32(10).fork()).join();
+    }
+    if (message.created !== false) {
+      writer.uint32(16).bool(message.created);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterFeatureViewResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegisterFeatureViewResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.view = FeatureView.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.created = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegisterFeatureViewResponse {
+    return {
+      view: isSet(object.view) ? FeatureView.fromJSON(object.view) : undefined,
+      created: isSet(object.created) ? globalThis.Boolean(object.created) : false,
+    };
+  },
+
+  toJSON(message: RegisterFeatureViewResponse): unknown {
+    const obj: any = {};
+    if (message.view !== undefined) {
+      obj.view = FeatureView.toJSON(message.view);
+    }
+    if (message.created !== false) {
+      obj.created = message.created;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RegisterFeatureViewResponse>, I>>(base?: I): RegisterFeatureViewResponse {
+    return RegisterFeatureViewResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RegisterFeatureViewResponse>, I>>(object: I): RegisterFeatureViewResponse {
+    const message = createBaseRegisterFeatureViewResponse();
+    message.view = (object.view !== undefined && object.view !== null)
+      ? FeatureView.fromPartial(object.view)
+      : undefined;
+    message.created = object.created ?? false;
+    return message;
+  },
+};
+
+function createBaseListFeatureViewsRequest(): ListFeatureViewsRequest {
+  return {};
+}
+
+export const ListFeatureViewsRequest: MessageFns<ListFeatureViewsRequest> = {
+  encode(_: ListFeatureViewsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListFeatureViewsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListFeatureViewsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListFeatureViewsRequest {
+    return {};
+  },
+
+  toJSON(_: ListFeatureViewsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListFeatureViewsRequest>, I>>(base?: I): ListFeatureViewsRequest {
+    return ListFeatureViewsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListFeatureViewsRequest>, I>>(_: I): ListFeatureViewsRequest {
+    const message = createBaseListFeatureViewsRequest();
+    return message;
+  },
+};
+
+function createBaseListFeatureViewsResponse(): ListFeatureViewsResponse {
+  return { views: [] };
+}
+
+export const ListFeatureViewsResponse: MessageFns<ListFeatureViewsResponse> = {
+  encode(message: ListFeatureViewsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.views) {
+      FeatureView.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListFeatureViewsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListFeatureViewsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.views.push(FeatureView.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListFeatureViewsResponse {
+    return {
+      views: globalThis.Array.isArray(object?.views) ? object.views.map((e: any) => FeatureView.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListFeatureViewsResponse): unknown {
+    const obj: any = {};
+    if (message.views?.length) {
+      obj.views = message.views.map((e) => FeatureView.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListFeatureViewsResponse>, I>>(base?: I): ListFeatureViewsResponse {
+    return ListFeatureViewsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListFeatureViewsResponse>, I>>(object: I): ListFeatureViewsResponse {
+    const message = createBaseListFeatureViewsResponse();
+    message.views = object.views?.map((e) => FeatureView.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseFeatureRow(): FeatureRow {
+  return { view: "", entityId: "", eventTime: undefined, values: {} };
+}
+
+export const FeatureRow: MessageFns<FeatureRow> = {
+  encode(message: FeatureRow, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.view !== "") {
+      writer.uint32(10).string(message.view);
+    }
+    if (message.entityId !== "") {
+      writer.uint32(18).string(message.entityId);
+    }
+    if (message.eventTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.eventTime), writer.uint32(26).fork()).join();
+    }
+    globalThis.Object.entries(message.values).forEach(([key, value]: [string, RawValue]) => {
+      FeatureRow_ValuesEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FeatureRow {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFeatureRow();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.view = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.entityId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.eventTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = FeatureRow_ValuesEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.values[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FeatureRow {
+    return {
+      view: isSet(object.view) ? globalThis.String(object.view) : "",
+      entityId: isSet(object.entityId)
+        ? globalThis.String(object.entityId)
+        : isSet(object.entity_id)
+        ? globalThis.String(object.entity_id)
+        : "",
+      eventTime: isSet(object.eventTime)
+        ? fromJsonTimestamp(object.eventTime)
+        : isSet(object.event_time)
+        ? fromJsonTimestamp(object.event_time)
+        : undefined,
+      values: isObject(object.values)
+        ? (globalThis.Object.entries(object.values) as [string, any][]).reduce(
+          (acc: { [key: string]: RawValue }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: RawValue.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: FeatureRow): unknown {
+    const obj: any = {};
+    if (message.view !== "") {
+      obj.view = message.view;
+    }
+    if (message.entityId !== "") {
+      obj.entityId = message.entityId;
+    }
+    if (message.eventTime !== undefined) {
+      obj.eventTime = message.eventTime.toISOString();
+    }
+    if (message.values) {
+      const entries = globalThis.Object.entries(message.values) as [string, RawValue][];
+      if (entries.length > 0) {
+        obj.values = {};
+        entries.forEach(([k, v]) => {
+          obj.values[k] = RawValue.toJSON(v);
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FeatureRow>, I>>(base?: I): FeatureRow {
+    return FeatureRow.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FeatureRow>, I>>(object: I): FeatureRow {
+    const message = createBaseFeatureRow();
+    message.view = object.view ?? "";
+    message.entityId = object.entityId ?? "";
+    message.eventTime = object.eventTime ?? undefined;
+    message.values = (globalThis.Object.entries(object.values ?? {}) as [string, RawValue][]).reduce(
+      (acc: { [key: string]: RawValue }, [key, value]: [string, RawValue]) => {
+        if (value !== undefined) {
+          acc[key] = RawValue.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseFeatureRow_ValuesEntry(): FeatureRow_ValuesEntry {
+  return { key: "", value: undefined };
+}
+
+export const FeatureRow_ValuesEntry: MessageFns<FeatureRow_ValuesEntry> = {
+  encode(message: FeatureRow_ValuesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      RawValue.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FeatureRow_ValuesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFeatureRow_ValuesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = RawValue.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FeatureRow_ValuesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? RawValue.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: FeatureRow_ValuesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = RawValue.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FeatureRow_ValuesEntry>, I>>(base?: I): FeatureRow_ValuesEntry {
+    return FeatureRow_ValuesEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FeatureRow_ValuesEntry>, I>>(object: I): FeatureRow_ValuesEntry {
+    const message = createBaseFeatureRow_ValuesEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? RawValue.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseWriteFeaturesRequest(): WriteFeaturesRequest {
+  return { rows: [] };
+}
+
+export const WriteFeaturesRequest: MessageFns<WriteFeaturesRequest> = {
+  encode(message: WriteFeaturesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.rows) {
+      FeatureRow.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WriteFeaturesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWriteFeaturesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rows.push(FeatureRow.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WriteFeaturesRequest {
+    return { rows: globalThis.Array.isArray(object?.rows) ? object.rows.map((e: any) => FeatureRow.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: WriteFeaturesRequest): unknown {
+    const obj: any = {};
+    if (message.rows?.length) {
+      obj.rows = message.rows.map((e) => FeatureRow.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WriteFeaturesRequest>, I>>(base?: I): WriteFeaturesRequest {
+    return WriteFeaturesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WriteFeaturesRequest>, I>>(object: I): WriteFeaturesRequest {
+    const message = createBaseWriteFeaturesRequest();
+    message.rows = object.rows?.map((e) => FeatureRow.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseWriteFeaturesResponse(): WriteFeaturesResponse {
+  return { written: 0, duplicates: 0, latestUpdated: 0 };
+}
+
+export const WriteFeaturesResponse: MessageFns<WriteFeaturesResponse> = {
+  encode(message: WriteFeaturesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.written !== 0) {
+      writer.uint32(8).int32(message.written);
+    }
+    if (message.duplicates !== 0) {
+      writer.uint32(16).int32(message.duplicates);
+    }
+    if (message.latestUpdated !== 0) {
+      writer.uint32(24).int32(message.latestUpdated);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WriteFeaturesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWriteFeaturesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.written = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.duplicates = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.latestUpdated = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WriteFeaturesResponse {
+    return {
+      written: isSet(object.written) ? globalThis.Number(object.written) : 0,
+      duplicates: isSet(object.duplicates) ? globalThis.Number(object.duplicates) : 0,
+      latestUpdated: isSet(object.latestUpdated)
+        ? globalThis.Number(object.latestUpdated)
+        : isSet(object.latest_updated)
+        ? globalThis.Number(object.latest_updated)
+        : 0,
+    };
+  },
+
+  toJSON(message: WriteFeaturesResponse): unknown {
+    const obj: any = {};
+    if (message.written !== 0) {
+      obj.written = Math.round(message.written);
+    }
+    if (message.duplicates !== 0) {
+      obj.duplicates = Math.round(message.duplicates);
+    }
+    if (message.latestUpdated !== 0) {
+      obj.latestUpdated = Math.round(message.latestUpdated);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WriteFeaturesResponse>, I>>(base?: I): WriteFeaturesResponse {
+    return WriteFeaturesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WriteFeaturesResponse>, I>>(object: I): WriteFeaturesResponse {
+    const message = createBaseWriteFeaturesResponse();
+    message.written = object.written ?? 0;
+    message.duplicates = object.duplicates ?? 0;
+    message.latestUpdated = object.latestUpdated ?? 0;
+    return message;
+  },
+};
+
 function createBaseGetFeatureVectorRequest(): GetFeatureVectorRequest {
-  return { featureSet: undefined, entityKeys: {} };
+  return { featureSet: undefined, entityKeys: {}, requestValues: {}, omitNames: false };
 }
 
 export const GetFeatureVectorRequest: MessageFns<GetFeatureVectorRequest> = {
@@ -210,6 +2492,12 @@ export const GetFeatureVectorRequest: MessageFns<GetFeatureVectorRequest> = {
     globalThis.Object.entries(message.entityKeys).forEach(([key, value]: [string, string]) => {
       GetFeatureVectorRequest_EntityKeysEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
     });
+    globalThis.Object.entries(message.requestValues).forEach(([key, value]: [string, RawValue]) => {
+      GetFeatureVectorRequest_RequestValuesEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
+    });
+    if (message.omitNames !== false) {
+      writer.uint32(32).bool(message.omitNames);
+    }
     return writer;
   },
 
@@ -243,6 +2531,25 @@ export const GetFeatureVectorRequest: MessageFns<GetFeatureVectorRequest> = {
             if (entry2.value !== undefined) {
               message.entityKeys[entry2.key] = entry2.value;
             }
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            const entry3 = GetFeatureVectorRequest_RequestValuesEntry.decode(reader, reader.uint32());
+            if (entry3.value !== undefined) {
+              message.requestValues[entry3.key] = entry3.value;
+            }
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.omitNames = reader.bool();
             continue;
           }
         }
@@ -291,6 +2598,38 @@ export const GetFeatureVectorRequest: MessageFns<GetFeatureVectorRequest> = {
           {},
         )
         : {},
+      requestValues: isObject(object.requestValues)
+        ? (globalThis.Object.entries(object.requestValues) as [string, any][]).reduce(
+          (acc: { [key: string]: RawValue }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: RawValue.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.request_values)
+        ? (globalThis.Object.entries(object.request_values) as [string, any][]).reduce(
+          (acc: { [key: string]: RawValue }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: RawValue.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      omitNames: isSet(object.omitNames)
+        ? globalThis.Boolean(object.omitNames)
+        : isSet(object.omit_names)
+        ? globalThis.Boolean(object.omit_names)
+        : false,
     };
   },
 
@@ -307,6 +2646,18 @@ export const GetFeatureVectorRequest: MessageFns<GetFeatureVectorRequest> = {
           obj.entityKeys[k] = v;
         });
       }
+    }
+    if (message.requestValues) {
+      const entries = globalThis.Object.entries(message.requestValues) as [string, RawValue][];
+      if (entries.length > 0) {
+        obj.requestValues = {};
+        entries.forEach(([k, v]) => {
+          obj.requestValues[k] = RawValue.toJSON(v);
+        });
+      }
+    }
+    if (message.omitNames !== false) {
+      obj.omitNames = message.omitNames;
     }
     return obj;
   },
@@ -328,6 +2679,16 @@ export const GetFeatureVectorRequest: MessageFns<GetFeatureVectorRequest> = {
       },
       {},
     );
+    message.requestValues = (globalThis.Object.entries(object.requestValues ?? {}) as [string, RawValue][]).reduce(
+      (acc: { [key: string]: RawValue }, [key, value]: [string, RawValue]) => {
+        if (value !== undefined) {
+          acc[key] = RawValue.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.omitNames = object.omitNames ?? false;
     return message;
   },
 };
@@ -421,8 +2782,99 @@ export const GetFeatureVectorRequest_EntityKeysEntry: MessageFns<GetFeatureVecto
   },
 };
 
+function createBaseGetFeatureVectorRequest_RequestValuesEntry(): GetFeatureVectorRequest_RequestValuesEntry {
+  return { key: "", value: undefined };
+}
+
+export const GetFeatureVectorRequest_RequestValuesEntry: MessageFns<GetFeatureVectorRequest_RequestValuesEntry> = {
+  encode(message: GetFeatureVectorRequest_RequestValuesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      RawValue.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetFeatureVectorRequest_RequestValuesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetFeatureVectorRequest_RequestValuesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = RawValue.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetFeatureVectorRequest_RequestValuesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? RawValue.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: GetFeatureVectorRequest_RequestValuesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = RawValue.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetFeatureVectorRequest_RequestValuesEntry>, I>>(
+    base?: I,
+  ): GetFeatureVectorRequest_RequestValuesEntry {
+    return GetFeatureVectorRequest_RequestValuesEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetFeatureVectorRequest_RequestValuesEntry>, I>>(
+    object: I,
+  ): GetFeatureVectorRequest_RequestValuesEntry {
+    const message = createBaseGetFeatureVectorRequest_RequestValuesEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? RawValue.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseGetFeatureVectorResponse(): GetFeatureVectorResponse {
-  return { vector: [], columns: [], statuses: [] };
+  return { vector: [], columns: [], statuses: [], featureNames: [], snapshotTime: undefined };
 }
 
 export const GetFeatureVectorResponse: MessageFns<GetFeatureVectorResponse> = {
@@ -443,6 +2895,12 @@ export const GetFeatureVectorResponse: MessageFns<GetFeatureVectorResponse> = {
         writer.int32(v);
       }
       writer.join();
+    }
+    for (const v of message.featureNames) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.snapshotTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.snapshotTime), writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -504,6 +2962,22 @@ export const GetFeatureVectorResponse: MessageFns<GetFeatureVectorResponse> = {
 
             break;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.featureNames.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.snapshotTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -523,6 +2997,16 @@ export const GetFeatureVectorResponse: MessageFns<GetFeatureVectorResponse> = {
       statuses: globalThis.Array.isArray(object?.statuses)
         ? object.statuses.map((e: any) => featureStatusFromJSON(e))
         : [],
+      featureNames: globalThis.Array.isArray(object?.featureNames)
+        ? object.featureNames.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.feature_names)
+        ? object.feature_names.map((e: any) => globalThis.String(e))
+        : [],
+      snapshotTime: isSet(object.snapshotTime)
+        ? fromJsonTimestamp(object.snapshotTime)
+        : isSet(object.snapshot_time)
+        ? fromJsonTimestamp(object.snapshot_time)
+        : undefined,
     };
   },
 
@@ -537,6 +3021,12 @@ export const GetFeatureVectorResponse: MessageFns<GetFeatureVectorResponse> = {
     if (message.statuses?.length) {
       obj.statuses = message.statuses.map((e) => featureStatusToJSON(e));
     }
+    if (message.featureNames?.length) {
+      obj.featureNames = message.featureNames;
+    }
+    if (message.snapshotTime !== undefined) {
+      obj.snapshotTime = message.snapshotTime.toISOString();
+    }
     return obj;
   },
 
@@ -548,14 +3038,1688 @@ export const GetFeatureVectorResponse: MessageFns<GetFeatureVectorResponse> = {
     message.vector = object.vector?.map((e) => e) || [];
     message.columns = object.columns?.map((e) => e) || [];
     message.statuses = object.statuses?.map((e) => e) || [];
+    message.featureNames = object.featureNames?.map((e) => e) || [];
+    message.snapshotTime = object.snapshotTime ?? undefined;
     return message;
   },
 };
 
-/** Feature sets and online feature vectors (first draft; the feature issue extends it). */
+function createBaseEntityRequest(): EntityRequest {
+  return { entityKeys: {}, requestValues: {} };
+}
+
+export const EntityRequest: MessageFns<EntityRequest> = {
+  encode(message: EntityRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    globalThis.Object.entries(message.entityKeys).forEach(([key, value]: [string, string]) => {
+      EntityRequest_EntityKeysEntry.encode({ key: key as any, value }, writer.uint32(10).fork()).join();
+    });
+    globalThis.Object.entries(message.requestValues).forEach(([key, value]: [string, RawValue]) => {
+      EntityRequest_RequestValuesEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EntityRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEntityRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            const entry1 = EntityRequest_EntityKeysEntry.decode(reader, reader.uint32());
+            if (entry1.value !== undefined) {
+              message.entityKeys[entry1.key] = entry1.value;
+            }
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            const entry2 = EntityRequest_RequestValuesEntry.decode(reader, reader.uint32());
+            if (entry2.value !== undefined) {
+              message.requestValues[entry2.key] = entry2.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EntityRequest {
+    return {
+      entityKeys: isObject(object.entityKeys)
+        ? (globalThis.Object.entries(object.entityKeys) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.entity_keys)
+        ? (globalThis.Object.entries(object.entity_keys) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      requestValues: isObject(object.requestValues)
+        ? (globalThis.Object.entries(object.requestValues) as [string, any][]).reduce(
+          (acc: { [key: string]: RawValue }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: RawValue.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.request_values)
+        ? (globalThis.Object.entries(object.request_values) as [string, any][]).reduce(
+          (acc: { [key: string]: RawValue }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: RawValue.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: EntityRequest): unknown {
+    const obj: any = {};
+    if (message.entityKeys) {
+      const entries = globalThis.Object.entries(message.entityKeys) as [string, string][];
+      if (entries.length > 0) {
+        obj.entityKeys = {};
+        entries.forEach(([k, v]) => {
+          obj.entityKeys[k] = v;
+        });
+      }
+    }
+    if (message.requestValues) {
+      const entries = globalThis.Object.entries(message.requestValues) as [string, RawValue][];
+      if (entries.length > 0) {
+        obj.requestValues = {};
+        entries.forEach(([k, v]) => {
+          obj.requestValues[k] = RawValue.toJSON(v);
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EntityRequest>, I>>(base?: I): EntityRequest {
+    return EntityRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EntityRequest>, I>>(object: I): EntityRequest {
+    const message = createBaseEntityRequest();
+    message.entityKeys = (globalThis.Object.entries(object.entityKeys ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.requestValues = (globalThis.Object.entries(object.requestValues ?? {}) as [string, RawValue][]).reduce(
+      (acc: { [key: string]: RawValue }, [key, value]: [string, RawValue]) => {
+        if (value !== undefined) {
+          acc[key] = RawValue.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseEntityRequest_EntityKeysEntry(): EntityRequest_EntityKeysEntry {
+  return { key: "", value: "" };
+}
+
+export const EntityRequest_EntityKeysEntry: MessageFns<EntityRequest_EntityKeysEntry> = {
+  encode(message: EntityRequest_EntityKeysEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EntityRequest_EntityKeysEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEntityRequest_EntityKeysEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EntityRequest_EntityKeysEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: EntityRequest_EntityKeysEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EntityRequest_EntityKeysEntry>, I>>(base?: I): EntityRequest_EntityKeysEntry {
+    return EntityRequest_EntityKeysEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EntityRequest_EntityKeysEntry>, I>>(
+    object: I,
+  ): EntityRequest_EntityKeysEntry {
+    const message = createBaseEntityRequest_EntityKeysEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseEntityRequest_RequestValuesEntry(): EntityRequest_RequestValuesEntry {
+  return { key: "", value: undefined };
+}
+
+export const EntityRequest_RequestValuesEntry: MessageFns<EntityRequest_RequestValuesEntry> = {
+  encode(message: EntityRequest_RequestValuesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      RawValue.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EntityRequest_RequestValuesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEntityRequest_RequestValuesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = RawValue.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EntityRequest_RequestValuesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? RawValue.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: EntityRequest_RequestValuesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = RawValue.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EntityRequest_RequestValuesEntry>, I>>(
+    base?: I,
+  ): EntityRequest_RequestValuesEntry {
+    return EntityRequest_RequestValuesEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EntityRequest_RequestValuesEntry>, I>>(
+    object: I,
+  ): EntityRequest_RequestValuesEntry {
+    const message = createBaseEntityRequest_RequestValuesEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? RawValue.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetFeatureVectorsRequest(): GetFeatureVectorsRequest {
+  return { featureSet: undefined, entities: [] };
+}
+
+export const GetFeatureVectorsRequest: MessageFns<GetFeatureVectorsRequest> = {
+  encode(message: GetFeatureVectorsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.featureSet !== undefined) {
+      FeatureSetRef.encode(message.featureSet, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.entities) {
+      EntityRequest.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetFeatureVectorsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetFeatureVectorsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.featureSet = FeatureSetRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.entities.push(EntityRequest.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetFeatureVectorsRequest {
+    return {
+      featureSet: isSet(object.featureSet)
+        ? FeatureSetRef.fromJSON(object.featureSet)
+        : isSet(object.feature_set)
+        ? FeatureSetRef.fromJSON(object.feature_set)
+        : undefined,
+      entities: globalThis.Array.isArray(object?.entities)
+        ? object.entities.map((e: any) => EntityRequest.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetFeatureVectorsRequest): unknown {
+    const obj: any = {};
+    if (message.featureSet !== undefined) {
+      obj.featureSet = FeatureSetRef.toJSON(message.featureSet);
+    }
+    if (message.entities?.length) {
+      obj.entities = message.entities.map((e) => EntityRequest.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetFeatureVectorsRequest>, I>>(base?: I): GetFeatureVectorsRequest {
+    return GetFeatureVectorsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetFeatureVectorsRequest>, I>>(object: I): GetFeatureVectorsRequest {
+    const message = createBaseGetFeatureVectorsRequest();
+    message.featureSet = (object.featureSet !== undefined && object.featureSet !== null)
+      ? FeatureSetRef.fromPartial(object.featureSet)
+      : undefined;
+    message.entities = object.entities?.map((e) => EntityRequest.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetFeatureVectorsResponse(): GetFeatureVectorsResponse {
+  return { matrix: [], columns: [], statuses: [], featureNames: [], snapshotTime: undefined };
+}
+
+export const GetFeatureVectorsResponse: MessageFns<GetFeatureVectorsResponse> = {
+  encode(message: GetFeatureVectorsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.matrix.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.matrix) {
+        writer.float(v);
+      }
+      writer.join();
+    }
+    for (const v of message.columns) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.statuses.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.statuses) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    for (const v of message.featureNames) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.snapshotTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.snapshotTime), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetFeatureVectorsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetFeatureVectorsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 13) {
+              message.matrix.push(reader.float());
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.matrix.push(reader.float());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.columns.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag === 24) {
+              message.statuses.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.statuses.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.featureNames.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.snapshotTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetFeatureVectorsResponse {
+    return {
+      matrix: globalThis.Array.isArray(object?.matrix) ? object.matrix.map((e: any) => globalThis.Number(e)) : [],
+      columns: globalThis.Array.isArray(object?.columns) ? object.columns.map((e: any) => globalThis.String(e)) : [],
+      statuses: globalThis.Array.isArray(object?.statuses)
+        ? object.statuses.map((e: any) => featureStatusFromJSON(e))
+        : [],
+      featureNames: globalThis.Array.isArray(object?.featureNames)
+        ? object.featureNames.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.feature_names)
+        ? object.feature_names.map((e: any) => globalThis.String(e))
+        : [],
+      snapshotTime: isSet(object.snapshotTime)
+        ? fromJsonTimestamp(object.snapshotTime)
+        : isSet(object.snapshot_time)
+        ? fromJsonTimestamp(object.snapshot_time)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetFeatureVectorsResponse): unknown {
+    const obj: any = {};
+    if (message.matrix?.length) {
+      obj.matrix = message.matrix.map((e) => floatToJson(e));
+    }
+    if (message.columns?.length) {
+      obj.columns = message.columns;
+    }
+    if (message.statuses?.length) {
+      obj.statuses = message.statuses.map((e) => featureStatusToJSON(e));
+    }
+    if (message.featureNames?.length) {
+      obj.featureNames = message.featureNames;
+    }
+    if (message.snapshotTime !== undefined) {
+      obj.snapshotTime = message.snapshotTime.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetFeatureVectorsResponse>, I>>(base?: I): GetFeatureVectorsResponse {
+    return GetFeatureVectorsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetFeatureVectorsResponse>, I>>(object: I): GetFeatureVectorsResponse {
+    const message = createBaseGetFeatureVectorsResponse();
+    message.matrix = object.matrix?.map((e) => e) || [];
+    message.columns = object.columns?.map((e) => e) || [];
+    message.statuses = object.statuses?.map((e) => e) || [];
+    message.featureNames = object.featureNames?.map((e) => e) || [];
+    message.snapshotTime = object.snapshotTime ?? undefined;
+    return message;
+  },
+};
+
+function createBaseHistoricalQuery(): HistoricalQuery {
+  return { entityKeys: {}, asOfTime: undefined, requestValues: {} };
+}
+
+export const HistoricalQuery: MessageFns<HistoricalQuery> = {
+  encode(message: HistoricalQuery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    globalThis.Object.entries(message.entityKeys).forEach(([key, value]: [string, string]) => {
+      HistoricalQuery_EntityKeysEntry.encode({ key: key as any, value }, writer.uint32(10).fork()).join();
+    });
+    if (message.asOfTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.asOfTime), writer.uint32(18).fork()).join();
+    }
+    globalThis.Object.entries(message.requestValues).forEach(([key, value]: [string, RawValue]) => {
+      HistoricalQuery_RequestValuesEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HistoricalQuery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHistoricalQuery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            const entry1 = HistoricalQuery_EntityKeysEntry.decode(reader, reader.uint32());
+            if (entry1.value !== undefined) {
+              message.entityKeys[entry1.key] = entry1.value;
+            }
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.asOfTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            const entry3 = HistoricalQuery_RequestValuesEntry.decode(reader, reader.uint32());
+            if (entry3.value !== undefined) {
+              message.requestValues[entry3.key] = entry3.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HistoricalQuery {
+    return {
+      entityKeys: isObject(object.entityKeys)
+        ? (globalThis.Object.entries(object.entityKeys) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.entity_keys)
+        ? (globalThis.Object.entries(object.entity_keys) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      asOfTime: isSet(object.asOfTime)
+        ? fromJsonTimestamp(object.asOfTime)
+        : isSet(object.as_of_time)
+        ? fromJsonTimestamp(object.as_of_time)
+        : undefined,
+      requestValues: isObject(object.requestValues)
+        ? (globalThis.Object.entries(object.requestValues) as [string, any][]).reduce(
+          (acc: { [key: string]: RawValue }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: RawValue.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.request_values)
+        ? (globalThis.Object.entries(object.request_values) as [string, any][]).reduce(
+          (acc: { [key: string]: RawValue }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: RawValue.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: HistoricalQuery): unknown {
+    const obj: any = {};
+    if (message.entityKeys) {
+      const entries = globalThis.Object.entries(message.entityKeys) as [string, string][];
+      if (entries.length > 0) {
+        obj.entityKeys = {};
+        entries.forEach(([k, v]) => {
+          obj.entityKeys[k] = v;
+        });
+      }
+    }
+    if (message.asOfTime !== undefined) {
+      obj.asOfTime = message.asOfTime.toISOString();
+    }
+    if (message.requestValues) {
+      const entries = globalThis.Object.entries(message.requestValues) as [string, RawValue][];
+      if (entries.length > 0) {
+        obj.requestValues = {};
+        entries.forEach(([k, v]) => {
+          obj.requestValues[k] = RawValue.toJSON(v);
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HistoricalQuery>, I>>(base?: I): HistoricalQuery {
+    return HistoricalQuery.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HistoricalQuery>, I>>(object: I): HistoricalQuery {
+    const message = createBaseHistoricalQuery();
+    message.entityKeys = (globalThis.Object.entries(object.entityKeys ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.asOfTime = object.asOfTime ?? undefined;
+    message.requestValues = (globalThis.Object.entries(object.requestValues ?? {}) as [string, RawValue][]).reduce(
+      (acc: { [key: string]: RawValue }, [key, value]: [string, RawValue]) => {
+        if (value !== undefined) {
+          acc[key] = RawValue.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseHistoricalQuery_EntityKeysEntry(): HistoricalQuery_EntityKeysEntry {
+  return { key: "", value: "" };
+}
+
+export const HistoricalQuery_EntityKeysEntry: MessageFns<HistoricalQuery_EntityKeysEntry> = {
+  encode(message: HistoricalQuery_EntityKeysEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HistoricalQuery_EntityKeysEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHistoricalQuery_EntityKeysEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HistoricalQuery_EntityKeysEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: HistoricalQuery_EntityKeysEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HistoricalQuery_EntityKeysEntry>, I>>(base?: I): HistoricalQuery_EntityKeysEntry {
+    return HistoricalQuery_EntityKeysEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HistoricalQuery_EntityKeysEntry>, I>>(
+    object: I,
+  ): HistoricalQuery_EntityKeysEntry {
+    const message = createBaseHistoricalQuery_EntityKeysEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseHistoricalQuery_RequestValuesEntry(): HistoricalQuery_RequestValuesEntry {
+  return { key: "", value: undefined };
+}
+
+export const HistoricalQuery_RequestValuesEntry: MessageFns<HistoricalQuery_RequestValuesEntry> = {
+  encode(message: HistoricalQuery_RequestValuesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      RawValue.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HistoricalQuery_RequestValuesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHistoricalQuery_RequestValuesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = RawValue.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HistoricalQuery_RequestValuesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? RawValue.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: HistoricalQuery_RequestValuesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = RawValue.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HistoricalQuery_RequestValuesEntry>, I>>(
+    base?: I,
+  ): HistoricalQuery_RequestValuesEntry {
+    return HistoricalQuery_RequestValuesEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HistoricalQuery_RequestValuesEntry>, I>>(
+    object: I,
+  ): HistoricalQuery_RequestValuesEntry {
+    const message = createBaseHistoricalQuery_RequestValuesEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? RawValue.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetHistoricalFeaturesRequest(): GetHistoricalFeaturesRequest {
+  return { queries: [], views: [], featureSet: undefined };
+}
+
+export const GetHistoricalFeaturesRequest: MessageFns<GetHistoricalFeaturesRequest> = {
+  encode(message: GetHistoricalFeaturesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.queries) {
+      HistoricalQuery.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.views) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.featureSet !== undefined) {
+      FeatureSetRef.encode(message.featureSet, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetHistoricalFeaturesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetHistoricalFeaturesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.queries.push(HistoricalQuery.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.views.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.featureSet = FeatureSetRef.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetHistoricalFeaturesRequest {
+    return {
+      queries: globalThis.Array.isArray(object?.queries)
+        ? object.queries.map((e: any) => HistoricalQuery.fromJSON(e))
+        : [],
+      views: globalThis.Array.isArray(object?.views) ? object.views.map((e: any) => globalThis.String(e)) : [],
+      featureSet: isSet(object.featureSet)
+        ? FeatureSetRef.fromJSON(object.featureSet)
+        : isSet(object.feature_set)
+        ? FeatureSetRef.fromJSON(object.feature_set)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetHistoricalFeaturesRequest): unknown {
+    const obj: any = {};
+    if (message.queries?.length) {
+      obj.queries = message.queries.map((e) => HistoricalQuery.toJSON(e));
+    }
+    if (message.views?.length) {
+      obj.views = message.views;
+    }
+    if (message.featureSet !== undefined) {
+      obj.featureSet = FeatureSetRef.toJSON(message.featureSet);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetHistoricalFeaturesRequest>, I>>(base?: I): GetHistoricalFeaturesRequest {
+    return GetHistoricalFeaturesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetHistoricalFeaturesRequest>, I>>(object: I): GetHistoricalFeaturesRequest {
+    const message = createBaseGetHistoricalFeaturesRequest();
+    message.queries = object.queries?.map((e) => HistoricalQuery.fromPartial(e)) || [];
+    message.views = object.views?.map((e) => e) || [];
+    message.featureSet = (object.featureSet !== undefined && object.featureSet !== null)
+      ? FeatureSetRef.fromPartial(object.featureSet)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseViewValues(): ViewValues {
+  return { view: "", status: 0, eventTime: undefined, values: {} };
+}
+
+export const ViewValues: MessageFns<ViewValues> = {
+  encode(message: ViewValues, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.view !== "") {
+      writer.uint32(10).string(message.view);
+    }
+    if (message.status !== 0) {
+      writer.uint32(16).int32(message.status);
+    }
+    if (message.eventTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.eventTime), writer.uint32(26).fork()).join();
+    }
+    globalThis.Object.entries(message.values).forEach(([key, value]: [string, RawValue]) => {
+      ViewValues_ValuesEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ViewValues {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseViewValues();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.view = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.eventTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = ViewValues_ValuesEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.values[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ViewValues {
+    return {
+      view: isSet(object.view) ? globalThis.String(object.view) : "",
+      status: isSet(object.status) ? featureStatusFromJSON(object.status) : 0,
+      eventTime: isSet(object.eventTime)
+        ? fromJsonTimestamp(object.eventTime)
+        : isSet(object.event_time)
+        ? fromJsonTimestamp(object.event_time)
+        : undefined,
+      values: isObject(object.values)
+        ? (globalThis.Object.entries(object.values) as [string, any][]).reduce(
+          (acc: { [key: string]: RawValue }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: RawValue.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: ViewValues): unknown {
+    const obj: any = {};
+    if (message.view !== "") {
+      obj.view = message.view;
+    }
+    if (message.status !== 0) {
+      obj.status = featureStatusToJSON(message.status);
+    }
+    if (message.eventTime !== undefined) {
+      obj.eventTime = message.eventTime.toISOString();
+    }
+    if (message.values) {
+      const entries = globalThis.Object.entries(message.values) as [string, RawValue][];
+      if (entries.length > 0) {
+        obj.values = {};
+        entries.forEach(([k, v]) => {
+          obj.values[k] = RawValue.toJSON(v);
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ViewValues>, I>>(base?: I): ViewValues {
+    return ViewValues.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ViewValues>, I>>(object: I): ViewValues {
+    const message = createBaseViewValues();
+    message.view = object.view ?? "";
+    message.status = object.status ?? 0;
+    message.eventTime = object.eventTime ?? undefined;
+    message.values = (globalThis.Object.entries(object.values ?? {}) as [string, RawValue][]).reduce(
+      (acc: { [key: string]: RawValue }, [key, value]: [string, RawValue]) => {
+        if (value !== undefined) {
+          acc[key] = RawValue.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseViewValues_ValuesEntry(): ViewValues_ValuesEntry {
+  return { key: "", value: undefined };
+}
+
+export const ViewValues_ValuesEntry: MessageFns<ViewValues_ValuesEntry> = {
+  encode(message: ViewValues_ValuesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      RawValue.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ViewValues_ValuesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseViewValues_ValuesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = RawValue.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ViewValues_ValuesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? RawValue.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: ViewValues_ValuesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = RawValue.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ViewValues_ValuesEntry>, I>>(base?: I): ViewValues_ValuesEntry {
+    return ViewValues_ValuesEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ViewValues_ValuesEntry>, I>>(object: I): ViewValues_ValuesEntry {
+    const message = createBaseViewValues_ValuesEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? RawValue.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseHistoricalRow(): HistoricalRow {
+  return { views: [], vector: [], statuses: [] };
+}
+
+export const HistoricalRow: MessageFns<HistoricalRow> = {
+  encode(message: HistoricalRow, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.views) {
+      ViewValues.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.vector.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.vector) {
+        writer.float(v);
+      }
+      writer.join();
+    }
+    if (message.statuses.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.statuses) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HistoricalRow {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHistoricalRow();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.views.push(ViewValues.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag === 21) {
+              message.vector.push(reader.float());
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.vector.push(reader.float());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 3: {
+            if (tag === 24) {
+              message.statuses.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.statuses.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HistoricalRow {
+    return {
+      views: globalThis.Array.isArray(object?.views) ? object.views.map((e: any) => ViewValues.fromJSON(e)) : [],
+      vector: globalThis.Array.isArray(object?.vector) ? object.vector.map((e: any) => globalThis.Number(e)) : [],
+      statuses: globalThis.Array.isArray(object?.statuses)
+        ? object.statuses.map((e: any) => featureStatusFromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: HistoricalRow): unknown {
+    const obj: any = {};
+    if (message.views?.length) {
+      obj.views = message.views.map((e) => ViewValues.toJSON(e));
+    }
+    if (message.vector?.length) {
+      obj.vector = message.vector.map((e) => floatToJson(e));
+    }
+    if (message.statuses?.length) {
+      obj.statuses = message.statuses.map((e) => featureStatusToJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HistoricalRow>, I>>(base?: I): HistoricalRow {
+    return HistoricalRow.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HistoricalRow>, I>>(object: I): HistoricalRow {
+    const message = createBaseHistoricalRow();
+    message.views = object.views?.map((e) => ViewValues.fromPartial(e)) || [];
+    message.vector = object.vector?.map((e) => e) || [];
+    message.statuses = object.statuses?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseGetHistoricalFeaturesResponse(): GetHistoricalFeaturesResponse {
+  return { rows: [], offset: 0, columns: [], featureNames: [] };
+}
+
+export const GetHistoricalFeaturesResponse: MessageFns<GetHistoricalFeaturesResponse> = {
+  encode(message: GetHistoricalFeaturesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.rows) {
+      HistoricalRow.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.offset !== 0) {
+      writer.uint32(16).int32(message.offset);
+    }
+    for (const v of message.columns) {
+      writer.uint32(26).string(v!);
+    }
+    for (const v of message.featureNames) {
+      writer.uint32(34).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetHistoricalFeaturesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetHistoricalFeaturesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rows.push(HistoricalRow.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.offset = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.columns.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.featureNames.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetHistoricalFeaturesResponse {
+    return {
+      rows: globalThis.Array.isArray(object?.rows) ? object.rows.map((e: any) => HistoricalRow.fromJSON(e)) : [],
+      offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
+      columns: globalThis.Array.isArray(object?.columns) ? object.columns.map((e: any) => globalThis.String(e)) : [],
+      featureNames: globalThis.Array.isArray(object?.featureNames)
+        ? object.featureNames.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.feature_names)
+        ? object.feature_names.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetHistoricalFeaturesResponse): unknown {
+    const obj: any = {};
+    if (message.rows?.length) {
+      obj.rows = message.rows.map((e) => HistoricalRow.toJSON(e));
+    }
+    if (message.offset !== 0) {
+      obj.offset = Math.round(message.offset);
+    }
+    if (message.columns?.length) {
+      obj.columns = message.columns;
+    }
+    if (message.featureNames?.length) {
+      obj.featureNames = message.featureNames;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetHistoricalFeaturesResponse>, I>>(base?: I): GetHistoricalFeaturesResponse {
+    return GetHistoricalFeaturesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetHistoricalFeaturesResponse>, I>>(
+    object: I,
+  ): GetHistoricalFeaturesResponse {
+    const message = createBaseGetHistoricalFeaturesResponse();
+    message.rows = object.rows?.map((e) => HistoricalRow.fromPartial(e)) || [];
+    message.offset = object.offset ?? 0;
+    message.columns = object.columns?.map((e) => e) || [];
+    message.featureNames = object.featureNames?.map((e) => e) || [];
+    return message;
+  },
+};
+
+/**
+ * Fitted feature sets, feature views and their online store, model-ready vectors, and
+ * point-in-time rows for training. Mutations need the deployer role; reads are open.
+ */
 export type FeatureServiceService = typeof FeatureServiceService;
 export const FeatureServiceService = {
-  /** Model-ready vectors for entities, from the fitted feature set named by the reference. */
+  /**
+   * Registers a fitted feature set (the JSON of libs/features `serializeFitted`) as
+   * name@version with its content hash. Registering identical content again is a no-op; other
+   * content under the same name@version is ALREADY_EXISTS. A text whose hash does not match its
+   * content is FAILED_PRECONDITION.
+   */
+  registerFeatureSet: {
+    path: "/slipway.features.v1.FeatureService/RegisterFeatureSet" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RegisterFeatureSetRequest): Buffer =>
+      Buffer.from(RegisterFeatureSetRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RegisterFeatureSetRequest => RegisterFeatureSetRequest.decode(value),
+    responseSerialize: (value: RegisterFeatureSetResponse): Buffer =>
+      Buffer.from(RegisterFeatureSetResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RegisterFeatureSetResponse => RegisterFeatureSetResponse.decode(value),
+  },
+  /** One feature set by name and version (version 0: the latest), with its fitted JSON. */
+  getFeatureSet: {
+    path: "/slipway.features.v1.FeatureService/GetFeatureSet" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetFeatureSetRequest): Buffer => Buffer.from(GetFeatureSetRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetFeatureSetRequest => GetFeatureSetRequest.decode(value),
+    responseSerialize: (value: GetFeatureSetResponse): Buffer =>
+      Buffer.from(GetFeatureSetResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetFeatureSetResponse => GetFeatureSetResponse.decode(value),
+  },
+  /** Registered feature sets, by name, newest version first. */
+  listFeatureSets: {
+    path: "/slipway.features.v1.FeatureService/ListFeatureSets" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListFeatureSetsRequest): Buffer =>
+      Buffer.from(ListFeatureSetsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListFeatureSetsRequest => ListFeatureSetsRequest.decode(value),
+    responseSerialize: (value: ListFeatureSetsResponse): Buffer =>
+      Buffer.from(ListFeatureSetsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListFeatureSetsResponse => ListFeatureSetsResponse.decode(value),
+  },
+  /**
+   * Registers a feature view: a named group of fields keyed by one entity key, with a TTL.
+   * Views are immutable: the identical definition again is a no-op, another is ALREADY_EXISTS.
+   */
+  registerFeatureView: {
+    path: "/slipway.features.v1.FeatureService/RegisterFeatureView" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RegisterFeatureViewRequest): Buffer =>
+      Buffer.from(RegisterFeatureViewRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RegisterFeatureViewRequest => RegisterFeatureViewRequest.decode(value),
+    responseSerialize: (value: RegisterFeatureViewResponse): Buffer =>
+      Buffer.from(RegisterFeatureViewResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RegisterFeatureViewResponse => RegisterFeatureViewResponse.decode(value),
+  },
+  /** Registered feature views, in registration order. */
+  listFeatureViews: {
+    path: "/slipway.features.v1.FeatureService/ListFeatureViews" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListFeatureViewsRequest): Buffer =>
+      Buffer.from(ListFeatureViewsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListFeatureViewsRequest => ListFeatureViewsRequest.decode(value),
+    responseSerialize: (value: ListFeatureViewsResponse): Buffer =>
+      Buffer.from(ListFeatureViewsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListFeatureViewsResponse => ListFeatureViewsResponse.decode(value),
+  },
+  /**
+   * Writes a batch of rows atomically: each row is the full state of one entity in one view at
+   * its event time. Idempotent by (view, entity, event time): an identical replay writes
+   * nothing; different values under the same key are ALREADY_EXISTS (nothing of the batch is
+   * written). An older event never replaces a newer latest value.
+   */
+  writeFeatures: {
+    path: "/slipway.features.v1.FeatureService/WriteFeatures" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: WriteFeaturesRequest): Buffer => Buffer.from(WriteFeaturesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WriteFeaturesRequest => WriteFeaturesRequest.decode(value),
+    responseSerialize: (value: WriteFeaturesResponse): Buffer =>
+      Buffer.from(WriteFeaturesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WriteFeaturesResponse => WriteFeaturesResponse.decode(value),
+  },
+  /**
+   * The model-ready vector of one entity from the latest stored values. A content hash other
+   * than the registered one is FAILED_PRECONDITION; an unknown feature set is NOT_FOUND.
+   */
   getFeatureVector: {
     path: "/slipway.features.v1.FeatureService/GetFeatureVector" as const,
     requestStream: false as const,
@@ -567,15 +4731,189 @@ export const FeatureServiceService = {
       Buffer.from(GetFeatureVectorResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetFeatureVectorResponse => GetFeatureVectorResponse.decode(value),
   },
+  /** The batch form of GetFeatureVector: many entities, one snapshot, one row-major matrix. */
+  getFeatureVectors: {
+    path: "/slipway.features.v1.FeatureService/GetFeatureVectors" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetFeatureVectorsRequest): Buffer =>
+      Buffer.from(GetFeatureVectorsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetFeatureVectorsRequest => GetFeatureVectorsRequest.decode(value),
+    responseSerialize: (value: GetFeatureVectorsResponse): Buffer =>
+      Buffer.from(GetFeatureVectorsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetFeatureVectorsResponse => GetFeatureVectorsResponse.decode(value),
+  },
+  /**
+   * Point-in-time rows for training: the raw values each entity had as of its own time (never
+   * an event after it), optionally transformed by a feature set. Streamed in request order.
+   */
+  getHistoricalFeatures: {
+    path: "/slipway.features.v1.FeatureService/GetHistoricalFeatures" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: GetHistoricalFeaturesRequest): Buffer =>
+      Buffer.from(GetHistoricalFeaturesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetHistoricalFeaturesRequest => GetHistoricalFeaturesRequest.decode(value),
+    responseSerialize: (value: GetHistoricalFeaturesResponse): Buffer =>
+      Buffer.from(GetHistoricalFeaturesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetHistoricalFeaturesResponse => GetHistoricalFeaturesResponse.decode(value),
+  },
 } as const;
 
 export interface FeatureServiceServer extends UntypedServiceImplementation {
-  /** Model-ready vectors for entities, from the fitted feature set named by the reference. */
+  /**
+   * Registers a fitted feature set (the JSON of libs/features `serializeFitted`) as
+   * name@version with its content hash. Registering identical content again is a no-op; other
+   * content under the same name@version is ALREADY_EXISTS. A text whose hash does not match its
+   * content is FAILED_PRECONDITION.
+   */
+  registerFeatureSet: handleUnaryCall<RegisterFeatureSetRequest, RegisterFeatureSetResponse>;
+  /** One feature set by name and version (version 0: the latest), with its fitted JSON. */
+  getFeatureSet: handleUnaryCall<GetFeatureSetRequest, GetFeatureSetResponse>;
+  /** Registered feature sets, by name, newest version first. */
+  listFeatureSets: handleUnaryCall<ListFeatureSetsRequest, ListFeatureSetsResponse>;
+  /**
+   * Registers a feature view: a named group of fields keyed by one entity key, with a TTL.
+   * Views are immutable: the identical definition again is a no-op, another is ALREADY_EXISTS.
+   */
+  registerFeatureView: handleUnaryCall<RegisterFeatureViewRequest, RegisterFeatureViewResponse>;
+  /** Registered feature views, in registration order. */
+  listFeatureViews: handleUnaryCall<ListFeatureViewsRequest, ListFeatureViewsResponse>;
+  /**
+   * Writes a batch of rows atomically: each row is the full state of one entity in one view at
+   * its event time. Idempotent by (view, entity, event time): an identical replay writes
+   * nothing; different values under the same key are ALREADY_EXISTS (nothing of the batch is
+   * written). An older event never replaces a newer latest value.
+   */
+  writeFeatures: handleUnaryCall<WriteFeaturesRequest, WriteFeaturesResponse>;
+  /**
+   * The model-ready vector of one entity from the latest stored values. A content hash other
+   * than the registered one is FAILED_PRECONDITION; an unknown feature set is NOT_FOUND.
+   */
   getFeatureVector: handleUnaryCall<GetFeatureVectorRequest, GetFeatureVectorResponse>;
+  /** The batch form of GetFeatureVector: many entities, one snapshot, one row-major matrix. */
+  getFeatureVectors: handleUnaryCall<GetFeatureVectorsRequest, GetFeatureVectorsResponse>;
+  /**
+   * Point-in-time rows for training: the raw values each entity had as of its own time (never
+   * an event after it), optionally transformed by a feature set. Streamed in request order.
+   */
+  getHistoricalFeatures: handleServerStreamingCall<GetHistoricalFeaturesRequest, GetHistoricalFeaturesResponse>;
 }
 
 export interface FeatureServiceClient extends Client {
-  /** Model-ready vectors for entities, from the fitted feature set named by the reference. */
+  /**
+   * Registers a fitted feature set (the JSON of libs/features `serializeFitted`) as
+   * name@version with its content hash. Registering identical content again is a no-op; other
+   * content under the same name@version is ALREADY_EXISTS. A text whose hash does not match its
+   * content is FAILED_PRECONDITION.
+   */
+  registerFeatureSet(
+    request: RegisterFeatureSetRequest,
+    callback: (error: ServiceError | null, response: RegisterFeatureSetResponse) => void,
+  ): ClientUnaryCall;
+  registerFeatureSet(
+    request: RegisterFeatureSetRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RegisterFeatureSetResponse) => void,
+  ): ClientUnaryCall;
+  registerFeatureSet(
+    request: RegisterFeatureSetRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RegisterFeatureSetResponse) => void,
+  ): ClientUnaryCall;
+  /** One feature set by name and version (version 0: the latest), with its fitted JSON. */
+  getFeatureSet(
+    request: GetFeatureSetRequest,
+    callback: (error: ServiceError | null, response: GetFeatureSetResponse) => void,
+  ): ClientUnaryCall;
+  getFeatureSet(
+    request: GetFeatureSetRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetFeatureSetResponse) => void,
+  ): ClientUnaryCall;
+  getFeatureSet(
+    request: GetFeatureSetRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetFeatureSetResponse) => void,
+  ): ClientUnaryCall;
+  /** Registered feature sets, by name, newest version first. */
+  listFeatureSets(
+    request: ListFeatureSetsRequest,
+    callback: (error: ServiceError | null, response: ListFeatureSetsResponse) => void,
+  ): ClientUnaryCall;
+  listFeatureSets(
+    request: ListFeatureSetsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListFeatureSetsResponse) => void,
+  ): ClientUnaryCall;
+  listFeatureSets(
+    request: ListFeatureSetsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListFeatureSetsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Registers a feature view: a named group of fields keyed by one entity key, with a TTL.
+   * Views are immutable: the identical definition again is a no-op, another is ALREADY_EXISTS.
+   */
+  registerFeatureView(
+    request: RegisterFeatureViewRequest,
+    callback: (error: ServiceError | null, response: RegisterFeatureViewResponse) => void,
+  ): ClientUnaryCall;
+  registerFeatureView(
+    request: RegisterFeatureViewRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RegisterFeatureViewResponse) => void,
+  ): ClientUnaryCall;
+  registerFeatureView(
+    request: RegisterFeatureViewRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RegisterFeatureViewResponse) => void,
+  ): ClientUnaryCall;
+  /** Registered feature views, in registration order. */
+  listFeatureViews(
+    request: ListFeatureViewsRequest,
+    callback: (error: ServiceError | null, response: ListFeatureViewsResponse) => void,
+  ): ClientUnaryCall;
+  listFeatureViews(
+    request: ListFeatureViewsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListFeatureViewsResponse) => void,
+  ): ClientUnaryCall;
+  listFeatureViews(
+    request: ListFeatureViewsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListFeatureViewsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Writes a batch of rows atomically: each row is the full state of one entity in one view at
+   * its event time. Idempotent by (view, entity, event time): an identical replay writes
+   * nothing; different values under the same key are ALREADY_EXISTS (nothing of the batch is
+   * written). An older event never replaces a newer latest value.
+   */
+  writeFeatures(
+    request: WriteFeaturesRequest,
+    callback: (error: ServiceError | null, response: WriteFeaturesResponse) => void,
+  ): ClientUnaryCall;
+  writeFeatures(
+    request: WriteFeaturesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: WriteFeaturesResponse) => void,
+  ): ClientUnaryCall;
+  writeFeatures(
+    request: WriteFeaturesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: WriteFeaturesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The model-ready vector of one entity from the latest stored values. A content hash other
+   * than the registered one is FAILED_PRECONDITION; an unknown feature set is NOT_FOUND.
+   */
   getFeatureVector(
     request: GetFeatureVectorRequest,
     callback: (error: ServiceError | null, response: GetFeatureVectorResponse) => void,
@@ -591,6 +4929,35 @@ export interface FeatureServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetFeatureVectorResponse) => void,
   ): ClientUnaryCall;
+  /** The batch form of GetFeatureVector: many entities, one snapshot, one row-major matrix. */
+  getFeatureVectors(
+    request: GetFeatureVectorsRequest,
+    callback: (error: ServiceError | null, response: GetFeatureVectorsResponse) => void,
+  ): ClientUnaryCall;
+  getFeatureVectors(
+    request: GetFeatureVectorsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetFeatureVectorsResponse) => void,
+  ): ClientUnaryCall;
+  getFeatureVectors(
+    request: GetFeatureVectorsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetFeatureVectorsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Point-in-time rows for training: the raw values each entity had as of its own time (never
+   * an event after it), optionally transformed by a feature set. Streamed in request order.
+   */
+  getHistoricalFeatures(
+    request: GetHistoricalFeaturesRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<GetHistoricalFeaturesResponse>;
+  getHistoricalFeatures(
+    request: GetHistoricalFeaturesRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<GetHistoricalFeaturesResponse>;
 }
 
 export const FeatureServiceClient = makeGenericClientConstructor(
@@ -618,6 +4985,28 @@ type DeepPartial<T> = T extends bigint ? string | number | bigint
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (globalThis.Number(t.seconds.toString()) || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+function fromJsonTimestamp(o: any): Date {
+  if (o instanceof globalThis.Date) {
+    return o;
+  } else if (typeof o === "string") {
+    return new globalThis.Date(o);
+  } else {
+    return fromTimestamp(Timestamp.fromJSON(o));
+  }
+}
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;
