@@ -12,6 +12,7 @@ describe('parseBenchConfig', () => {
       only: [],
       quick: false,
       workerNodeArgs: [],
+      workerEnv: {},
     });
   });
 

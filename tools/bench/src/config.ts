@@ -16,6 +16,8 @@ export interface BenchConfig {
   readonly quick: boolean;
   /** Node options for worker processes (`BENCH_WORKER_NODE_ARGS`, e.g. `--cpu-prof --cpu-prof-dir=.bench/prof`). */
   readonly workerNodeArgs: readonly string[];
+  /** Extra worker environment (`BENCH_WORKER_ENV`, e.g. `OTEL_SDK_DISABLED=true,SLIPWAY_WORKER_THREADS=2`). */
+  readonly workerEnv: Readonly<Record<string, string>>;
 }
 
 const positiveSeconds = z.coerce.number().positive().max(600);
@@ -33,6 +35,15 @@ const schema = z.object({
   BENCH_CONCURRENCY: concurrencyList.default([1, 64]),
   BENCH_ONLY: commaListSchema.default([]),
   BENCH_WORKER_NODE_ARGS: z.string().default(''),
+  BENCH_WORKER_ENV: commaListSchema
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*=/, 'expected NAME=value items, e.g. OTEL_SDK_DISABLED=true'),
+      ),
+    )
+    .default([]),
 });
 
 /**
@@ -50,5 +61,11 @@ export function parseBenchConfig(env: Env = process.env): BenchConfig {
     only: raw.BENCH_ONLY,
     quick,
     workerNodeArgs: raw.BENCH_WORKER_NODE_ARGS.split(/\s+/).filter((arg) => arg !== ''),
+    workerEnv: Object.fromEntries(
+      raw.BENCH_WORKER_ENV.map((item) => [
+        item.slice(0, item.indexOf('=')),
+        item.slice(item.indexOf('=') + 1),
+      ]),
+    ),
   };
 }

@@ -4,7 +4,7 @@
  * this same run), and writes `.bench/results.json` and `.bench/results.md` at the repo root.
  * Exit code 0 whatever the targets say; non-zero only when something could not be measured.
  * Settings: BENCH_SECONDS, BENCH_QUICK=1, BENCH_WARMUP_SECONDS, BENCH_CHANNELS, BENCH_CONCURRENCY,
- * BENCH_ONLY, BENCH_WORKER_NODE_ARGS (see config.ts).
+ * BENCH_ONLY, BENCH_WORKER_NODE_ARGS, BENCH_WORKER_ENV (see config.ts).
  */
 import path from 'node:path';
 import { ConfigError } from '@slipway/service-kit';

@@ -33,6 +33,8 @@ export interface WorkerSettings {
   readonly executor?: 'auto' | 'in-process' | 'worker-threads';
   /** Node options before the entry, e.g. `--cpu-prof`. */
   readonly nodeArgs?: readonly string[];
+  /** Extra environment, applied last (diagnostics such as `OTEL_SDK_DISABLED=true`). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -53,6 +55,7 @@ export async function startWorker(
     SLIPWAY_WORKER_MAX_BATCH_SIZE: settings.maxBatchSize?.toString(),
     SLIPWAY_WORKER_MAX_QUEUE_DELAY_US: settings.maxQueueDelayMicros?.toString(),
     SLIPWAY_WORKER_EXECUTOR: settings.executor,
+    ...settings.env,
   };
   const app = await startApp({
     name: 'worker',

@@ -107,7 +107,7 @@ export function disturbance(outcomes: readonly ScenarioOutcome[]): string | unde
 function groupTitle(group: string, models: readonly ModelLine[]): string {
   const model = models.find((m) => group.startsWith(`${m.name} `) || group === m.name);
   return model
-    ? `${group}: ${model.shape}, single row ${formatMs(model.singleRowMs)} ms in onnxruntime`
+    ? `${group}: ${model.shape}, single row ${formatMs(model.singleRowMs)} ms (median) in onnxruntime`
     : group;
 }
 

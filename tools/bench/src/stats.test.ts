@@ -1,6 +1,13 @@
 import * as hdr from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
-import { createLatencyHistogram, median, ratio, summarizeHistogram, throughputPerSecond } from './stats.js';
+import {
+  createLatencyHistogram,
+  median,
+  percentile,
+  ratio,
+  summarizeHistogram,
+  throughputPerSecond,
+} from './stats.js';
 
 describe('latency histogram', () => {
   it('reports percentiles in milliseconds from microseconds', () => {
@@ -53,5 +60,13 @@ describe('throughput and ratios', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(() => median([])).toThrow(RangeError);
+  });
+
+  it('takes nearest-rank percentiles', () => {
+    const values = Array.from({ length: 20 }, (_, i) => 20 - i);
+    expect(percentile(values, 10)).toBe(2);
+    expect(percentile(values, 50)).toBe(10);
+    expect(percentile(values, 100)).toBe(20);
+    expect(percentile([7], 1)).toBe(7);
   });
 });

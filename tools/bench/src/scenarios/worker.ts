@@ -48,6 +48,7 @@ export function workerScenario(
       const server = await startWorker(context.workerEntry, model.repository, dataDir, {
         ...variant.settings,
         nodeArgs: context.config.workerNodeArgs,
+        env: context.config.workerEnv,
       });
       try {
         context.rememberResponseBytes(model, await probeInference(server.address, model));
