@@ -84,7 +84,7 @@ it(`answers ${CALLS} concurrent calls in batches of more than one, as if each ra
     // Each worker.infer span is a child of the gRPC server span, which carries the same facts.
     const one = inferSpans(spans)[0]!;
     const parent = spans.find((s) => s.spanId === one.parentSpanId);
-    expect(parent).toMatchObject({ kind: 'SERVER', name: 'grpc.inference.GRPCInferenceService/ModelInfer' });
+    expect(parent).toMatchObject({ kind: 'SERVER', name: 'inference.GRPCInferenceService/ModelInfer' });
     expect(parent!.attributes).toMatchObject({
       'slipway.model.name': 'tiny',
       'slipway.model.version': '1',

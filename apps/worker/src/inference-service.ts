@@ -68,7 +68,10 @@ export function createInferenceService(options: InferenceServiceOptions): Servic
   const spans = tracer('@slipway/worker', version);
 
   const infer = async (request: inference.ModelInferRequest): Promise<inference.ModelInferResponse> => {
-    const serverSpan = trace.getActiveSpan();
+    // Attribute objects are built only for spans that record: most requests in an untraced
+    // deployment carry non-recording spans, and the allocations showed in the profile.
+    const active = trace.getActiveSpan();
+    const serverSpan = active?.isRecording() ? active : undefined;
     serverSpan?.setAttributes({
       [SlipwayAttributes.MODEL_NAME]: request.modelName,
       ...(request.id ? { [SlipwayAttributes.REQUEST_ID]: request.id } : {}),
@@ -78,36 +81,44 @@ export function createInferenceService(options: InferenceServiceOptions): Servic
     try {
       return await table.use(request.modelName, request.modelVersion, async (model) => {
         counted = true;
-        const labels = {
-          [SlipwayAttributes.MODEL_NAME]: model.name,
-          [SlipwayAttributes.MODEL_VERSION]: model.version,
-        };
-        serverSpan?.setAttributes(labels);
         const done = metrics.started({ model: model.name, version: model.version });
         // The child span starts as the request enters the batch queue, so queue time is visible.
         const enqueuedAt = performance.now();
         try {
           const outcome = await model.inferWithTiming(request);
-          const attributes = timingAttributes(outcome);
-          serverSpan?.setAttributes(attributes);
-          const span = spans.startSpan(
-            'worker.infer',
-            { startTime: enqueuedAt, attributes: { ...labels, ...attributes } },
-            context.active(),
-          );
-          span.addEvent('session.run', {}, enqueuedAt + outcome.timing.queueTimeMicros / 1000);
-          span.end();
+          if (serverSpan) {
+            const labels = {
+              [SlipwayAttributes.MODEL_NAME]: model.name,
+              [SlipwayAttributes.MODEL_VERSION]: model.version,
+            };
+            const attributes = timingAttributes(outcome);
+            serverSpan.setAttributes({ ...labels, ...attributes });
+            const span = spans.startSpan(
+              'worker.infer',
+              { startTime: enqueuedAt, attributes: { ...labels, ...attributes } },
+              context.active(),
+            );
+            span.addEvent('session.run', {}, enqueuedAt + outcome.timing.queueTimeMicros / 1000);
+            span.end();
+          }
           done({ code: 'OK', timing: outcome.timing });
           return outcome.response;
         } catch (error) {
-          const span = spans.startSpan(
-            'worker.infer',
-            { startTime: enqueuedAt, attributes: labels },
-            context.active(),
-          );
-          if (error instanceof Error) span.recordException(error);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-          span.end();
+          if (serverSpan) {
+            const labels = {
+              [SlipwayAttributes.MODEL_NAME]: model.name,
+              [SlipwayAttributes.MODEL_VERSION]: model.version,
+            };
+            serverSpan.setAttributes(labels);
+            const span = spans.startSpan(
+              'worker.infer',
+              { startTime: enqueuedAt, attributes: labels },
+              context.active(),
+            );
+            if (error instanceof Error) span.recordException(error);
+            span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+            span.end();
+          }
           done({ code: statusCodeName(error) });
           throw error;
         }

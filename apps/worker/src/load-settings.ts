@@ -65,7 +65,7 @@ export function resolveLoadSettings(config: WorkerConfig, overrides: ModelOverri
   const executor: ExecutorSetting =
     kind === 'in-process' ? { kind } : { kind, ...(threads === undefined ? {} : { threads }) };
   const sessionOptions: SessionConfig = {
-    ...(config.SLIPWAY_WORKER_INTRA_OP_THREADS === undefined
+    ...(config.SLIPWAY_WORKER_INTRA_OP_THREADS === 0
       ? {}
       : { intraOpNumThreads: config.SLIPWAY_WORKER_INTRA_OP_THREADS }),
     ...(config.SLIPWAY_WORKER_INTER_OP_THREADS === undefined

@@ -41,6 +41,8 @@ export type ExecutionInputs = ReadonlyMap<string, HostTensor & { readonly owned?
 /** Runs a model's sessions. One interface, two placements (see ExecutorOptions). */
 export interface Executor {
   readonly kind: ExecutorKind;
+  /** Runs that can compute at the same time (1 in-process, the thread count for a pool). */
+  readonly concurrency: number;
   /** Session input/output metadata as onnxruntime reports it. */
   readonly metadata: SessionMetadata;
   /** Runs the model once. Fetch only tensor outputs: fetching a seq(map) fails the whole run. */

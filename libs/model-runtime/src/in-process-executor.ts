@@ -8,6 +8,7 @@ import type { HostTensor } from './tensor-codec.js';
 
 class InProcessExecutor implements Executor {
   readonly kind = 'in-process' as const;
+  readonly concurrency = 1;
   readonly metadata: SessionMetadata;
   #session: ort.InferenceSession;
   // Runs are chained: onnxruntime-node computes synchronously anyway, and a chain makes the

@@ -79,6 +79,9 @@ function toWire(inputs: ExecutionInputs): { feeds: Record<string, WireTensor>; t
 class WorkerPoolExecutor implements Executor {
   readonly kind = 'worker-threads' as const;
   readonly metadata: SessionMetadata;
+  get concurrency(): number {
+    return Math.max(1, this.#slots.length);
+  }
   readonly #slots: Slot[] = [];
   readonly #queue: Task[] = [];
   readonly #modelBytes: Uint8Array;

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { context } from '@opentelemetry/api';
 import type {
   ServerDuplexStream,
   ServerReadableStream,
@@ -12,6 +13,7 @@ import { openCallScope, type CallScope, type SurfaceCall } from './call-context.
 import type { Logger } from './logger.js';
 import type { CallContext, MethodDefinitionLike } from './service-types.js';
 import { toGrpcStatus } from './status-mapping.js';
+import { endCallSpan, startServerSpan, type CallSpan } from './tracing.js';
 
 type AnyHandler = (input: unknown, ctx: CallContext) => unknown;
 type WritableCall = ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>;
@@ -29,27 +31,38 @@ export function toGrpcHandler(
   const methodLogger = logger.child({ method: method.path });
   const open = (call: SurfaceCall): CallScope => openCallScope(call, method.path, methodLogger);
 
+  const path = method.path;
   if (!method.requestStream && !method.responseStream) {
     return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       const scope = open(call);
-      respond(invoke(handler, call.request, scope.ctx), scope, callback);
+      const traced = startServerSpan(path, call.metadata);
+      context.with(traced.context, () =>
+        respond(invoke(handler, call.request, scope.ctx), scope, callback, traced),
+      );
     };
   }
   if (method.requestStream && !method.responseStream) {
     return (call: ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       const scope = open(call);
-      respond(invoke(handler, readRequests(call, scope.ctx.signal), scope.ctx), scope, callback);
+      const traced = startServerSpan(path, call.metadata);
+      context.with(traced.context, () =>
+        respond(invoke(handler, readRequests(call, scope.ctx.signal), scope.ctx), scope, callback, traced),
+      );
     };
   }
   if (!method.requestStream) {
     return (call: ServerWritableStream<unknown, unknown>) => {
       const scope = open(call);
-      stream(() => handler(call.request, scope.ctx), call, scope);
+      const traced = startServerSpan(path, call.metadata);
+      context.with(traced.context, () => stream(() => handler(call.request, scope.ctx), call, scope, traced));
     };
   }
   return (call: ServerDuplexStream<unknown, unknown>) => {
     const scope = open(call);
-    stream(() => handler(readRequests(call, scope.ctx.signal), scope.ctx), call, scope);
+    const traced = startServerSpan(path, call.metadata);
+    context.with(traced.context, () =>
+      stream(() => handler(readRequests(call, scope.ctx.signal), scope.ctx), call, scope, traced),
+    );
   };
 }
 
@@ -57,17 +70,29 @@ function invoke(handler: AnyHandler, input: unknown, ctx: CallContext): Promise<
   return new Promise((resolve) => resolve(handler(input, ctx)));
 }
 
-function respond(result: Promise<unknown>, scope: CallScope, callback: sendUnaryData<unknown>): void {
+function respond(
+  result: Promise<unknown>,
+  scope: CallScope,
+  callback: sendUnaryData<unknown>,
+  traced: CallSpan,
+): void {
   result
     .then(
-      (response) => callback(null, response),
-      (err: unknown) => callback(failureStatus(err, scope)),
+      (response) => {
+        endCallSpan(traced.span, 0);
+        callback(null, response);
+      },
+      (err: unknown) => {
+        const status = failureStatus(err, scope);
+        endCallSpan(traced.span, status.code, status.details);
+        callback(status);
+      },
     )
     .catch((err: unknown) => scope.ctx.logger.error({ err }, 'could not send the response'))
     .finally(() => scope.close());
 }
 
-function stream(produce: () => unknown, call: WritableCall, scope: CallScope): void {
+function stream(produce: () => unknown, call: WritableCall, scope: CallScope, traced: CallSpan): void {
   const { signal } = scope.ctx;
   const run = async (): Promise<void> => {
     const responses = produce() as AsyncIterable<unknown>;
@@ -78,9 +103,14 @@ function stream(produce: () => unknown, call: WritableCall, scope: CallScope): v
   };
   run()
     .then(
-      () => call.end(),
+      () => {
+        endCallSpan(traced.span, 0);
+        call.end();
+      },
       (err: unknown) => {
-        if (!call.cancelled) call.emit('error', failureStatus(err, scope));
+        const status = failureStatus(err, scope);
+        endCallSpan(traced.span, status.code, status.details);
+        if (!call.cancelled) call.emit('error', status);
       },
     )
     .catch((err: unknown) => scope.ctx.logger.error({ err }, 'could not end the response stream'))

@@ -1,7 +1,9 @@
 import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { sleep } from './abortable.js';
+import type { Span } from '@opentelemetry/api';
 import { CancelledError, SlipwayError, UnavailableError } from './errors.js';
+import { endCallSpan, startClientSpan, statusCodeOf } from './tracing.js';
 import { DEFAULT_RETRY, backoffDelayMs, type RetryOptions } from './retry.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './limits.js';
 import { serviceNameOf } from './service-name.js';
@@ -106,8 +108,9 @@ export function createClient<D extends ServiceDefinitionLike>(
   const retry: RetryOptions = { ...DEFAULT_RETRY, ...options.retry };
   const defaultDeadlineMs = options.defaultDeadlineMs ?? 10_000;
 
-  const prepare = (callOptions: ClientCallOptions = {}): PreparedCall => {
+  const prepare = (path: string, callOptions: ClientCallOptions = {}): PreparedCall => {
     const metadata = callOptions.metadata?.clone() ?? new grpc.Metadata();
+    const span = startClientSpan(path, metadata);
     if (options.token !== undefined) metadata.set('authorization', `Bearer ${options.token}`);
     const own = callOptions.deadline ?? defaultDeadlineMs;
     let deadline: Date | number =
@@ -118,7 +121,7 @@ export function createClient<D extends ServiceDefinitionLike>(
       (s): s is AbortSignal => s !== undefined,
     );
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
-    return { metadata, deadline, signal };
+    return { metadata, deadline, signal, span };
   };
 
   const client: Record<string, unknown> = {
@@ -136,22 +139,27 @@ export function createClient<D extends ServiceDefinitionLike>(
 
   for (const [key, method] of Object.entries(definition)) {
     const invoke = methods[key]!.bind(raw);
+    const path = method.path;
     if (!method.requestStream && !method.responseStream) {
-      client[key] = (request: unknown, callOptions?: ClientCallOptions) =>
-        unaryWithRetry(invoke, request, prepare(callOptions), retry);
+      client[key] = (request: unknown, callOptions?: ClientCallOptions) => {
+        const call = prepare(path, callOptions);
+        return traced(call.span, unaryWithRetry(invoke, request, call, retry));
+      };
     } else if (!method.requestStream) {
       client[key] = (request: unknown, callOptions?: ClientCallOptions) =>
         readResponses(
-          () => prepare(callOptions),
+          () => prepare(path, callOptions),
           (call) => invoke(request, call.metadata, opts(call)) as grpc.ClientReadableStream<unknown>,
         );
     } else if (!method.responseStream) {
-      client[key] = (requests: Requests<unknown>, callOptions?: ClientCallOptions) =>
-        clientStream(invoke, requests, prepare(callOptions));
+      client[key] = (requests: Requests<unknown>, callOptions?: ClientCallOptions) => {
+        const call = prepare(path, callOptions);
+        return traced(call.span, clientStream(invoke, requests, call));
+      };
     } else {
       client[key] = (requests: Requests<unknown>, callOptions?: ClientCallOptions) =>
         readResponses(
-          () => prepare(callOptions),
+          () => prepare(path, callOptions),
           (call) => {
             const duplex = invoke(call.metadata, opts(call)) as grpc.ClientDuplexStream<unknown, unknown>;
             const settled = new AbortController();
@@ -168,9 +176,20 @@ export function createClient<D extends ServiceDefinitionLike>(
 
 interface PreparedCall {
   metadata: grpc.Metadata;
+  /** The call's CLIENT span; its trace context is already in `metadata`. */
+  span: Span;
   /** A Date, or Infinity for no deadline. */
   deadline: Date | number;
   signal: AbortSignal | undefined;
+}
+
+/** Ends the call's span when its promise settles, with the status code it ended with. */
+function traced<T>(span: Span, result: Promise<T>): Promise<T> {
+  result.then(
+    () => endCallSpan(span, grpc.status.OK),
+    (err: unknown) => endCallSpan(span, statusCodeOf(err), (err as Error | undefined)?.message),
+  );
+  return result;
 }
 
 function deadlineMs(deadline: Date | number): number {
@@ -229,8 +248,12 @@ async function* readResponses(
   ) => grpc.ClientReadableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>,
 ): AsyncGenerator<unknown> {
   const call = prepare();
-  if (call.signal?.aborted) throw new CancelledError('the call was cancelled before it started');
+  if (call.signal?.aborted) {
+    endCallSpan(call.span, grpc.status.CANCELLED);
+    throw new CancelledError('the call was cancelled before it started');
+  }
   const stream = start(call);
+  let failure: unknown;
   // Errors reach the consumer through the iterator; this listener only keeps a late CANCELLED
   // (after the consumer left) from becoming an unhandled 'error' event.
   stream.on('error', () => undefined);
@@ -242,8 +265,13 @@ async function* readResponses(
     finished = true;
   } catch (err) {
     finished = true;
-    throw toClientError(err);
+    failure = toClientError(err);
+    throw failure;
   } finally {
+    endCallSpan(
+      call.span,
+      failure !== undefined ? statusCodeOf(failure) : finished ? grpc.status.OK : grpc.status.CANCELLED,
+    );
     call.signal?.removeEventListener('abort', onAbort);
     // The consumer broke out early: tell the server to stop producing.
     if (!finished) stream.cancel();

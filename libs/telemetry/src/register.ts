@@ -1,16 +1,18 @@
 /**
- * Entry point for `node --import @slipway/telemetry/register dist/main.js`: installs the ESM
- * instrumentation hook, then starts the SDK, before any app module is loaded. Importing it more
+ * Entry point for `node --import @slipway/telemetry/register dist/main.js`: starts the SDK (and,
+ * when the grpc instrumentation is enabled, its ESM hook) before any app module is loaded. Importing it more
  * than once is harmless; a telemetry problem is written to stderr and never stops the app.
  */
 import { register } from 'node:module';
-import { isSdkDisabled } from './export-config.js';
+import { grpcInstrumentationEnabled, isSdkDisabled } from './export-config.js';
 import { startTelemetry } from './lifecycle.js';
 
 const hookKey = Symbol.for('@slipway/telemetry/esm-hook');
 const globalWithHook = globalThis as typeof globalThis & { [hookKey]?: true };
 
-if (!isSdkDisabled() && !globalWithHook[hookKey]) {
+// The hook is only needed by @opentelemetry/instrumentation-grpc (opt-in, see
+// grpcInstrumentationEnabled); Slipway's own gRPC tracing lives in the service kit.
+if (!isSdkDisabled() && grpcInstrumentationEnabled() && !globalWithHook[hookKey]) {
   globalWithHook[hookKey] = true;
   try {
     // Without this hook `import ... from '@grpc/grpc-js'` is never patched: no spans, and no error.

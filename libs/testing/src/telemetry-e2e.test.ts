@@ -18,8 +18,17 @@ beforeAll(async () => {
 });
 afterAll(() => receiver?.close());
 
+// The fixtures use plain grpc-js (not the service kit), so they opt in to the generic grpc
+// instrumentation through the standard variable.
+const GRPC_INSTRUMENTATION = { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'grpc' };
+
 function startServer(env: Record<string, string | undefined>, nodeArgs?: string[]): Promise<RunningApp> {
-  return startApp({ name: 'echo-server', entry: fixture('echo-server.mjs'), env, nodeArgs });
+  return startApp({
+    name: 'echo-server',
+    entry: fixture('echo-server.mjs'),
+    env: { ...GRPC_INSTRUMENTATION, ...env },
+    nodeArgs,
+  });
 }
 
 /** Runs the client fixture to completion; returns its `echoed` log entry. */
@@ -31,7 +40,7 @@ async function callOnce(
     name: 'echo-client',
     entry: fixture('echo-client.mjs'),
     waitUntil: 'spawned',
-    env: { ...env, FIXTURE_TARGET: server.address },
+    env: { ...GRPC_INSTRUMENTATION, ...env, FIXTURE_TARGET: server.address },
   });
   const echoed = await client.waitForLog((line) => line.json?.['msg'] === 'echoed');
   expect(await client.waitForExit()).toEqual({ code: 0, signal: null });
