@@ -116,12 +116,12 @@ export function createWorkerMetrics(): WorkerMetrics {
     advice: { explicitBucketBoundaries: MILLISECOND_BUCKETS },
   });
   const inferenceTime = m.createHistogram('slipway.worker.inference_time', {
-    description: 'Time inside onnxruntime for the run that answered a request',
+    description: 'Time inside onnxruntime per run (one run may answer a batch of requests)',
     unit: 'ms',
     advice: { explicitBucketBoundaries: MILLISECOND_BUCKETS },
   });
   const batchSize = m.createHistogram('slipway.worker.batch_size', {
-    description: 'Rows in the run that answered a request',
+    description: 'Rows per onnxruntime run',
     advice: { explicitBucketBoundaries: BATCH_SIZE_BUCKETS },
   });
   return {
@@ -138,8 +138,11 @@ export function createWorkerMetrics(): WorkerMetrics {
         counter.count++;
         if (timing) {
           queueTime.record(timing.queueTimeMicros / 1000, s.base);
-          inferenceTime.record(timing.inferenceMicros / 1000, s.base);
-          batchSize.record(timing.batchSize, s.base);
+          // Per run, not per request: a run of 64 requests is one batch of 64 rows.
+          if (timing.firstOfRun) {
+            inferenceTime.record(timing.inferenceMicros / 1000, s.base);
+            batchSize.record(timing.batchSize, s.base);
+          }
         }
       };
     },

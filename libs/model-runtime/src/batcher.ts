@@ -37,6 +37,11 @@ export interface InferTiming {
   readonly batchRequests: number;
   /** Time inside session.run for that run. */
   readonly inferenceMicros: number;
+  /**
+   * True for exactly one request of each run (the first), so per-run facts (batch size,
+   * inference time) can be counted once per run rather than once per request.
+   */
+  readonly firstOfRun: boolean;
 }
 
 /** The output tensors of one request and how they were computed. */
@@ -288,6 +293,7 @@ class DynamicBatcher implements Batcher {
       return;
     }
     let row = 0;
+    let first = true;
     for (const e of entries) {
       const rows = e.rows as number;
       const outputs: Record<string, HostTensor> = {};
@@ -301,8 +307,10 @@ class DynamicBatcher implements Batcher {
           batchSize: totalRows,
           batchRequests: entries.length,
           inferenceMicros: result.inferenceMicros,
+          firstOfRun: first,
         },
       });
+      first = false;
     }
   }
 
@@ -316,6 +324,7 @@ class DynamicBatcher implements Batcher {
         batchSize: entry.rows ?? 1,
         batchRequests: 1,
         inferenceMicros: result.inferenceMicros,
+        firstOfRun: true,
       },
     };
   }
