@@ -12,6 +12,8 @@ import { iterateUntilAborted } from './abortable.js';
 import { openCallScope, type CallScope, type SurfaceCall } from './call-context.js';
 import type { Logger } from './logger.js';
 import type { CallContext, MethodDefinitionLike } from './service-types.js';
+import { InvalidArgumentError } from './errors.js';
+import { OversizedMessage } from './limits.js';
 import { toGrpcStatus } from './status-mapping.js';
 import { endCallSpan, startServerSpan, type CallSpan } from './tracing.js';
 
@@ -54,7 +56,18 @@ export function toGrpcHandler(
     return (call: ServerWritableStream<unknown, unknown>) => {
       const scope = open(call);
       const traced = startServerSpan(path, call.metadata);
-      context.with(traced.context, () => stream(() => handler(call.request, scope.ctx), call, scope, traced));
+      context.with(traced.context, () =>
+        stream(
+          () => {
+            if (call.request instanceof OversizedMessage)
+              throw new InvalidArgumentError(call.request.describe());
+            return handler(call.request, scope.ctx);
+          },
+          call,
+          scope,
+          traced,
+        ),
+      );
     };
   }
   return (call: ServerDuplexStream<unknown, unknown>) => {
@@ -67,6 +80,7 @@ export function toGrpcHandler(
 }
 
 function invoke(handler: AnyHandler, input: unknown, ctx: CallContext): Promise<unknown> {
+  if (input instanceof OversizedMessage) return Promise.reject(new InvalidArgumentError(input.describe()));
   return new Promise((resolve) => resolve(handler(input, ctx)));
 }
 
@@ -128,5 +142,12 @@ function readRequests(
 ): AsyncIterable<unknown> {
   // destroyOnReturn: false — a handler that stops reading early must not destroy a duplex call's
   // writable side with it.
-  return iterateUntilAborted(call.iterator({ destroyOnReturn: false }), signal);
+  return rejectOversized(iterateUntilAborted(call.iterator({ destroyOnReturn: false }), signal));
+}
+
+async function* rejectOversized(messages: AsyncIterable<unknown>): AsyncIterable<unknown> {
+  for await (const message of messages) {
+    if (message instanceof OversizedMessage) throw new InvalidArgumentError(message.describe());
+    yield message;
+  }
 }

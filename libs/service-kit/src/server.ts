@@ -10,7 +10,7 @@ import { createAuthInterceptor } from './auth-interceptor.js';
 import type { AuthOptions, RequiredRole } from './auth.js';
 import { toGrpcHandler } from './call-handlers.js';
 import { createLogger, type Logger } from './logger.js';
-import { DEFAULT_MAX_MESSAGE_BYTES } from './limits.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, OversizedMessage, receiveCap } from './limits.js';
 import { createReflectionService } from './reflection.js';
 import { serviceNameOf } from './service-name.js';
 import type { ServiceDefinitionLike, ServiceImplementation, ServicePolicy } from './service-types.js';
@@ -104,7 +104,7 @@ class SlipwayServiceServer implements ServiceServer {
     this.#logger = options.logger ?? createLogger(options.name);
     const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#server = new Server({
-      'grpc.max_receive_message_length': maxMessageBytes,
+      'grpc.max_receive_message_length': receiveCap(maxMessageBytes),
       'grpc.max_send_message_length': maxMessageBytes,
       interceptors: [
         createAuthInterceptor({
@@ -126,6 +126,8 @@ class SlipwayServiceServer implements ServiceServer {
     if (this.#serviceNames.includes(serviceName))
       throw new Error(`${this.name}: ${serviceName} is already added`);
     const handlers: UntypedServiceImplementation = {};
+    const limit = this.#options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    const guarded: Record<string, unknown> = {};
     const policyByKey = (policy ?? {}) as Readonly<Record<string, RequiredRole | undefined>>;
     for (const [key, method] of Object.entries(definition)) {
       const handler: unknown = (implementation as Record<string, unknown>)[key];
@@ -134,8 +136,14 @@ class SlipwayServiceServer implements ServiceServer {
       }
       handlers[key] = toGrpcHandler(method, handler.bind(implementation) as never, this.#logger);
       this.#requiredRoles.set(method.path, policyByKey[key] ?? policyByKey['default'] ?? 'none');
+      const decode = method.requestDeserialize.bind(method);
+      guarded[key] = {
+        ...method,
+        requestDeserialize: (bytes: Buffer) =>
+          bytes.length > limit ? new OversizedMessage(bytes.length, limit) : decode(bytes),
+      };
     }
-    this.#server.addService(definition as unknown as ServiceDefinition, handlers);
+    this.#server.addService(guarded as unknown as ServiceDefinition, handlers);
     this.#serviceNames.push(serviceName);
     this.#health.setStatus(serviceName, 'NOT_SERVING');
     return this;
