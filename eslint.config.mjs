@@ -19,6 +19,9 @@ export default tseslint.config(
     plugins: { '@nx': nx, 'import-x': importX },
     settings: {
       'import-x/resolver-next': [createTypeScriptImportResolver({ alwaysTryTypes: true })],
+      // no-cycle parses the imported files itself: it needs to know .ts files and their parser.
+      'import-x/extensions': ['.ts', '.js', '.mjs'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
     },
     rules: {
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
