@@ -17,7 +17,7 @@ import {
 } from '@slipway/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { addModel } from './testing/fixtures.js';
-import { expectTensorClose, makeRequest, readOutput, type PlainTensor } from './testing/protocol.js';
+import { expectTensorClose, makeRequest, readOutput, type PlainTensor } from '@slipway/testing';
 
 const CALLS = 64;
 const mlp = buildMlp(MLP_PRESETS.tiny);

@@ -16,7 +16,7 @@ import {
   readReferenceTensors,
   type PlainTensor,
   type ReferenceCase,
-} from './testing/protocol.js';
+} from '@slipway/testing';
 
 const dir = conformanceDir();
 const skip = skipWithoutConformance();

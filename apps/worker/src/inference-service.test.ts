@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInferenceService } from './inference-service.js';
 import { createModelTable } from './model-table.js';
 import { addModel, startLocalWorker, type LocalWorker } from './testing/fixtures.js';
-import { makeRequest, readOutput, type PlainTensor } from './testing/protocol.js';
+import { makeRequest, readOutput, type PlainTensor } from '@slipway/testing';
 
 const WEIGHTS = {
   1: { weights: [0.5, -0.25, 1, 0.125], bias: 0.1 },

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, UnavailableError } from '@slipway/errors';
 import { loadModel, type LoadedModel, type LoadModelOptions } from './model-loader.js';
 import { ELEM, buildModel } from './testing/tiny-models.js';
-import { makeRequest, readOutput, type PlainTensor } from './testing/protocol.js';
+import { makeRequest, readOutput, type PlainTensor } from '@slipway/testing';
 
 const opened: LoadedModel[] = [];
 async function open(options: LoadModelOptions): Promise<LoadedModel> {

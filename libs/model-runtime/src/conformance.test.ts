@@ -9,7 +9,7 @@ import {
   readOutput,
   readReferenceTensors,
   type ReferenceCase,
-} from './testing/protocol.js';
+} from '@slipway/testing';
 
 // Every ONNX node test and MNIST data set runs through codec + session in typed and in raw form
 // and is compared with the upstream reference outputs.

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { UnavailableError } from '@slipway/errors';
 import { loadModel, type LoadedModel, type LoadModelOptions } from './model-loader.js';
 import { ELEM, identityModel } from './testing/tiny-models.js';
-import { fromReference, makeRequest, readReferenceTensors, type PlainTensor } from './testing/protocol.js';
+import { fromReference, makeRequest, readReferenceTensors, type PlainTensor } from '@slipway/testing';
 import { createWorkerPoolExecutor } from './worker-pool-executor.js';
 
 const dir = conformanceDir();

@@ -9,7 +9,7 @@ import {
 } from '@slipway/errors';
 import { loadModel } from './model-loader.js';
 import { ELEM, buildModel, identityModel } from './testing/tiny-models.js';
-import { makeRequest, readOutput } from './testing/protocol.js';
+import { makeRequest, readOutput } from '@slipway/testing';
 
 const bytes = identityModel(ELEM.FLOAT, ['N', 2]);
 const sha256 = createHash('sha256').update(bytes).digest('hex');

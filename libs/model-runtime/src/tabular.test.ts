@@ -4,7 +4,7 @@ import { conformanceDir, skipWithoutConformance } from '@slipway/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FailedPreconditionError, InvalidArgumentError } from '@slipway/errors';
 import { loadModel, type LoadedModel } from './model-loader.js';
-import { expectTensorClose, makeRequest, readOutput, type PlainTensor } from './testing/protocol.js';
+import { expectTensorClose, makeRequest, readOutput, type PlainTensor } from '@slipway/testing';
 
 // Tabular models (scikit-learn / LightGBM exports) with their upstream reference cases.
 const dir = conformanceDir();

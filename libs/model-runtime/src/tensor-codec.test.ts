@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '@slipway/errors';
 import { loadModel, type LoadedModel } from './model-loader.js';
 import { decodeInferRequest } from './tensor-codec.js';
 import { ELEM, buildModel, identityModel } from './testing/tiny-models.js';
-import { makeRequest, readOutput, typedContents, type PlainTensor } from './testing/protocol.js';
+import { makeRequest, readOutput, typedContents, type PlainTensor } from '@slipway/testing';
 
 const samples: Record<string, { elem: number; data: PlainTensor['data'] }> = {
   BOOL: { elem: ELEM.BOOL, data: [true, false, true, true, false, false] },

@@ -21,3 +21,4 @@ export {
   type OtlpTransport,
 } from './otlp-receiver.js';
 export { createTempDir, tempDirFixture, type TempDir } from './temp-dir.js';
+export * from './inference-protocol.js';

@@ -5,8 +5,7 @@ import { expect } from 'vitest';
 
 /**
  * Test helpers: build Open Inference Protocol requests from plain values (typed or raw form) and
- * read responses back into plain values, independently of the codec under test. Adapted from
- * libs/model-runtime's test helpers, which that package does not export.
+ * read responses back into plain values, independently of the codec under test.
  */
 
 /** A tensor as plain values. BYTES values are strings; FP16 values are numbers. */
