@@ -1,11 +1,12 @@
-// `slipway up` (what `npm start` runs): the registry and a worker as supervised processes, the
-// demo model trained, registered and deployed on first run, predictions over the Open Inference
+// `slipway up` (what `npm start` runs): the registry, the feature service and a worker as
+// supervised processes, the demo model trained from the feature service's historical rows,
+// registered and deployed on first run, predictions over the Open Inference
 // Protocol, a crashed child restarted, and a clean stop on SIGINT.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { inference, registry } from '@slipway/contracts';
+import { features, inference, registry } from '@slipway/contracts';
 import { parseFitted, transformRow } from '@slipway/features';
 import { createClient } from '@slipway/service-kit';
 import { createTempDir, ensureBuilt, repoRoot, startApp, useAppHarness } from '@slipway/testing';
@@ -14,7 +15,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 useAppHarness();
 
 beforeAll(async () => {
-  for (const project of ['apps/registry', 'apps/worker', 'tools/train', 'apps/cli'])
+  for (const project of ['apps/registry', 'apps/features', 'apps/worker', 'tools/train', 'apps/cli'])
     await ensureBuilt(project);
 });
 
@@ -24,7 +25,17 @@ describe('slipway up', () => {
     const up = await startApp({
       name: 'slipway-up',
       entry: path.join(repoRoot, 'apps/cli/dist/bin.js'),
-      args: ['up', '--data-dir', dir.path, '--registry-addr', '127.0.0.1:0', '--worker-port', '0'],
+      args: [
+        'up',
+        '--data-dir',
+        dir.path,
+        '--registry-addr',
+        '127.0.0.1:0',
+        '--worker-port',
+        '0',
+        '--features-addr',
+        '127.0.0.1:0',
+      ],
       telemetry: false,
       waitUntil: 'spawned',
     });
@@ -106,6 +117,13 @@ describe('slipway up', () => {
       const { version } = await models.getModelVersion({ model: 'fraud', version: 1, alias: '' });
       models.close();
       expect(version!.lineage!.featureSet!.contentHash).toBe(fitted.contentHash);
+
+      // ...and the feature service holds that feature set, ready to serve the model's inputs.
+      const featuresAddress = /features\s+(127\.0\.0\.1:\d+)/.exec(up.logs().join('\n'))![1]!;
+      const featureService = createClient(features.FeatureServiceService, featuresAddress);
+      const { featureSet } = await featureService.getFeatureSet({ name: 'demo_transactions', version: 1 });
+      featureService.close();
+      expect(featureSet!.contentHash).toBe(fitted.contentHash);
     } finally {
       client.close();
     }

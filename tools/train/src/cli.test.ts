@@ -173,6 +173,9 @@ describe('slipway train csv', () => {
       ['demo', '--deploy', 'fraud', '--no-register'],
       ['demo', '--holdout', '1'],
       ['csv', '--file', 'x.csv', '--target', 'y', '--positive', '1', '--register'],
+      ['demo', '--label-delay', '2d'],
+      ['demo', '--features', '127.0.0.1:1', '--label-delay', 'soon'],
+      ['csv', '--file', 'x.csv', '--target', 'y', '--positive', '1', '--features', '127.0.0.1:1'],
     ];
     for (const argv of cases) {
       const result = await run(argv);

@@ -8,6 +8,8 @@ import { inferFeatureSetSpec } from './auto-spec.js';
 import { ALGORITHMS, type Algorithm, type AlgorithmOptions } from './classifier.js';
 import { createCsvDataSource, createDemoDataSource, type TrainingDataSource } from './data-source.js';
 import { DEMO_FEATURE_SET_SPEC } from './demo-feature-set.js';
+import { parseDuration, publishDemoFeatures } from './demo-features.js';
+import { createFeatureServiceClient, type FeatureServiceClient } from './feature-client.js';
 import { buildLineage, resolveCodeVersion } from './lineage.js';
 import { trainModel, type SplitOptions, type TrainedModel, type TrainOptions } from './pipeline.js';
 import { createGrpcRegistrar, registrationHeader, type ModelRegistrar } from './register.js';
@@ -15,7 +17,8 @@ import { createGrpcRegistrar, registrationHeader, type ModelRegistrar } from './
 /** Usage text of `slipway train`. */
 export const USAGE = `usage:
   slipway train demo [--rows N] [--seed N] [--algorithm logreg|gbt] [--model fraud] [--deploy NAME]
-                     [--no-register] [--out DIR] [common options]
+                     [--no-register] [--out DIR] [--features HOST:PORT [--label-delay 7d]]
+                     [common options]
   slipway train csv --file CSV --target COLUMN --positive VALUE [--drop col,...] [--categorical col,...]
                     [--spec spec.json] [--time-column COLUMN] [--algorithm logreg|gbt] [--seed N]
                     [--out DIR] [--register --model NAME [--deploy NAME]] [common options]
@@ -23,7 +26,10 @@ export const USAGE = `usage:
 common options:
   --holdout F          share held out for evaluation (default 0.2; time-based when there is a time column)
   --registry HOST:PORT registry address (default $SLIPWAY_REGISTRY_ADDR or 127.0.0.1:7001)
-  --token TOKEN        registry token (default $SLIPWAY_TOKEN)
+  --token TOKEN        registry and feature-service token (default $SLIPWAY_TOKEN)
+  --features HOST:PORT demo: write the user features to this feature service, train on historical
+                       retrieval as of each transaction, register the fitted feature set there;
+                       labels go to --out/labels.jsonl, arriving --label-delay (7d) after the event
   --parent N           parent model version recorded in lineage
   --json               print the summary as one JSON object
   --feature-set NAME   automatic spec name (csv; default: the file name)
@@ -41,6 +47,8 @@ export interface CliIo {
   readonly cwd?: string;
   /** Opens the registry; defaults to {@link createGrpcRegistrar}. */
   readonly createRegistrar?: (address: string, token: string | undefined) => ModelRegistrar;
+  /** Opens the feature service (`--features`); defaults to {@link createFeatureServiceClient}. */
+  readonly createFeatureClient?: (address: string, token: string | undefined) => FeatureServiceClient;
 }
 
 const OPTIONS = {
@@ -49,6 +57,8 @@ const OPTIONS = {
   'no-register': { type: 'boolean' },
   deploy: { type: 'string' },
   'amount-shift': { type: 'string' },
+  features: { type: 'string' },
+  'label-delay': { type: 'string' },
   // csv
   file: { type: 'string' },
   target: { type: 'string' },
@@ -177,16 +187,54 @@ interface Plan {
   readonly description: string;
   readonly tags: Record<string, string>;
   readonly warnings: string[];
+  /** With `--features`: where the fitted feature set is registered. */
+  readonly featureClient?: FeatureServiceClient;
+  /** Extra summary lines (e.g. the feature events written). */
+  readonly notes?: Record<string, string>;
 }
 
-async function planDemo(values: Values, seed: number): Promise<Plan> {
+interface FeatureAccess {
+  readonly token: string | undefined;
+  readonly open: (address: string, token: string | undefined) => FeatureServiceClient;
+  /** Receives the opened client at once, so the caller closes it even when planning fails. */
+  readonly opened: (client: FeatureServiceClient) => void;
+}
+
+async function planDemo(values: Values, seed: number, access: FeatureAccess): Promise<Plan> {
   if (values.deploy !== undefined && values['no-register']) {
     throw new UsageError('--deploy deploys the registered version; drop --no-register or --deploy');
   }
   const rows = numberOption(values, 'rows', 20_000, { integer: true, min: 100 });
   const amountShift = numberOption(values, 'amount-shift', 0);
+  const dataOptions = { rows, seed, ...(amountShift === 0 ? {} : { amountShift }) };
+  let source: TrainingDataSource = createDemoDataSource(dataOptions);
+  let featureClient: FeatureServiceClient | undefined;
+  const notes: Record<string, string> = {};
+  if (values['label-delay'] !== undefined && values.features === undefined) {
+    throw new UsageError('--label-delay needs --features');
+  }
+  if (values.features !== undefined) {
+    const labelDelayMs = parseDuration(values['label-delay'] ?? '7d');
+    if (labelDelayMs === undefined) {
+      throw new UsageError(
+        `--label-delay must be a duration such as 30m, 48h or 7d, got "${values['label-delay']}"`,
+      );
+    }
+    featureClient = access.open(values.features, access.token);
+    access.opened(featureClient);
+    const published = await publishDemoFeatures({
+      ...dataOptions,
+      client: featureClient,
+      labelDelayMs,
+      ...(values.out === undefined ? {} : { outDir: path.resolve(values.out) }),
+    });
+    source = published.source;
+    notes['features'] = `${values.features}: ${published.events} user feature events written`;
+    if (published.labelsFile !== undefined) notes['labels'] = published.labelsFile;
+  }
   return {
-    source: createDemoDataSource({ rows, seed, ...(amountShift === 0 ? {} : { amountShift }) }),
+    source,
+    ...(featureClient === undefined ? {} : { featureClient, notes }),
     spec: DEMO_FEATURE_SET_SPEC,
     split: {
       kind: 'time',
@@ -319,6 +367,7 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
     return 0;
   }
   let registrar: ModelRegistrar | undefined;
+  let featureClient: FeatureServiceClient | undefined;
   try {
     if (positionals.length !== 1 || (command !== 'demo' && command !== 'csv')) {
       throw new UsageError(`unknown command "${positionals.join(' ')}"; use demo or csv`);
@@ -332,7 +381,22 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
     if (values.deploy !== undefined && command === 'csv' && !values.register) {
       throw new UsageError('--deploy needs --register');
     }
-    const plan = command === 'demo' ? await planDemo(values, seed) : await planCsv(values);
+    if (values.features !== undefined && command !== 'demo') {
+      throw new UsageError('--features is only for slipway train demo');
+    }
+    const token = values.token ?? env['SLIPWAY_TOKEN'];
+    const plan =
+      command === 'demo'
+        ? await planDemo(values, seed, {
+            token,
+            open:
+              io.createFeatureClient ??
+              ((a, t) => createFeatureServiceClient({ address: a, ...(t ? { token: t } : {}) })),
+            opened: (client) => {
+              featureClient = client;
+            },
+          })
+        : await planCsv(values);
     const trained = await trainModel({
       data: await plan.source.load(),
       spec: plan.spec,
@@ -346,14 +410,19 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
       codeVersion: resolveCodeVersion(env, io.cwd ?? process.cwd()),
       parentVersion: parent,
     });
-    const summary = summaryOf(trained, plan.source);
+    const summary = { ...summaryOf(trained, plan.source), ...plan.notes };
     if (values.out !== undefined) {
       await writeArtifacts(values.out, trained, lineage);
       summary['out'] = path.resolve(io.cwd ?? process.cwd(), values.out);
     }
+    if (plan.featureClient !== undefined) {
+      // Before the model: a deployed model's feature set must already be servable.
+      const registered = await plan.featureClient.registerFeatureSet(trained.featureSetJson);
+      summary['featureSetRegistered'] =
+        `${registered.ref}${registered.created ? '' : ' (already registered)'}`;
+    }
     if (plan.register) {
       const address = values.registry ?? (env['SLIPWAY_REGISTRY_ADDR'] || '127.0.0.1:7001');
-      const token = values.token ?? env['SLIPWAY_TOKEN'];
       registrar = (
         io.createRegistrar ?? ((a, t) => createGrpcRegistrar({ address: a, ...(t ? { token: t } : {}) }))
       )(address, token);
@@ -392,5 +461,6 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
     return 1;
   } finally {
     registrar?.close();
+    featureClient?.close();
   }
 }

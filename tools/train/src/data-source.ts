@@ -212,8 +212,7 @@ export interface HistoricalExample extends HistoricalQuery {
  * each query, in order, an implementation returns the raw field values the entity had in the
  * given feature views as of the query's time (no later write may leak in; EXPIRED and MISSING
  * views contribute no fields, so the feature set's impute or MISSING rules apply), or throws.
- * The gRPC-backed implementation belongs beside the feature service's client once that API
- * settles; see tools/train/README.md.
+ * The feature service's implementation is `createGrpcHistoricalReader` (`feature-client.ts`).
  */
 export interface HistoricalFeatureReader {
   getHistoricalRows(request: {

@@ -31,7 +31,9 @@ function runForeground(
 export function platformCommands(program: Command): void {
   program
     .command('up')
-    .description('run the whole platform on this machine (registry, workers) with the demo model')
+    .description(
+      'run the whole platform on this machine (registry, feature service, workers) with the demo model',
+    )
     .option('--data-dir <dir>', 'state directory (default $SLIPWAY_DATA_DIR or .slipway)')
     .option('--workers <n>', 'worker replicas', '1')
     .option(
@@ -39,13 +41,24 @@ export function platformCommands(program: Command): void {
       'registry address (default $SLIPWAY_REGISTRY_ADDR or 127.0.0.1:7001)',
     )
     .option('--worker-port <port>', 'first worker port; 0 lets each worker pick a free port', '7010')
+    .option(
+      '--features-addr <host:port>',
+      'feature service address; port 0 picks a free port (default $SLIPWAY_FEATURES_ADDR or 127.0.0.1:7002)',
+    )
     .action(
-      async (opts: { dataDir?: string; workers: string; registryAddr?: string; workerPort: string }) => {
+      async (opts: {
+        dataDir?: string;
+        workers: string;
+        registryAddr?: string;
+        workerPort: string;
+        featuresAddr?: string;
+      }) => {
         await up({
           dataDir: opts.dataDir || process.env['SLIPWAY_DATA_DIR'] || '.slipway',
           workers: Math.max(1, Number(opts.workers) || 1),
           registryAddress: opts.registryAddr || process.env['SLIPWAY_REGISTRY_ADDR'] || '127.0.0.1:7001',
           firstWorkerPort: Number(opts.workerPort),
+          featuresAddress: opts.featuresAddr || process.env['SLIPWAY_FEATURES_ADDR'] || '127.0.0.1:7002',
         });
       },
     );

@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
  * Built entry points of the processes `slipway` starts. Resolved through the workspace packages'
  * `./main` exports (a path to run, not code imported into the CLI).
  */
-export function entryOf(pkg: '@slipway/registry' | '@slipway/worker' | '@slipway/train'): string {
+export function entryOf(
+  pkg: '@slipway/registry' | '@slipway/worker' | '@slipway/train' | '@slipway/feature-service',
+): string {
   return fileURLToPath(import.meta.resolve(`${pkg}/main`));
 }
 

@@ -13,6 +13,8 @@ export interface UpOptions {
   workers: number;
   registryAddress: string;
   firstWorkerPort: number;
+  /** Feature service listen address (port 0: any free port). */
+  featuresAddress: string;
 }
 
 /** Reads a secret file, creating it with a fresh random token (mode 0600) when absent. */
@@ -25,8 +27,9 @@ function ensureToken(file: string): string {
 
 /**
  * Runs the platform on this machine as supervised child processes with an embedded data dir:
- * the registry, then the workers. On first run it trains the demo fraud model, registers it and
- * deploys it as deployment `fraud`. Ctrl-C stops everything cleanly.
+ * the registry, the feature service, then the workers. On first run it trains the demo fraud
+ * model from the feature service's historical rows, registers its feature set there and the
+ * model in the registry, and deploys it as deployment `fraud`. Ctrl-C stops everything cleanly.
  */
 export async function up(options: UpOptions): Promise<void> {
   const dataDir = path.resolve(options.dataDir);
@@ -58,6 +61,18 @@ export async function up(options: UpOptions): Promise<void> {
     },
   });
   const registryAddress = registryChild.address!;
+  const featuresChild = await supervisor.start({
+    name: 'features',
+    entry: entryOf('@slipway/feature-service'),
+    nodeArgs,
+    env: {
+      OTEL_SERVICE_NAME: process.env['OTEL_SERVICE_NAME'] || 'slipway-features',
+      SLIPWAY_FEATURES_ADDR: options.featuresAddress,
+      SLIPWAY_FEATURES_DATA_DIR: path.join(dataDir, 'features'),
+      SLIPWAY_FEATURES_TOKENS: `${adminToken}=admin:admin,${serviceToken}=slipway:deployer`,
+    },
+  });
+  const featuresAddress = featuresChild.address!;
   const workerAddresses: string[] = [];
   for (let i = 0; i < options.workers; i++) {
     const child = await supervisor.start({
@@ -76,13 +91,14 @@ export async function up(options: UpOptions): Promise<void> {
     workerAddresses.push(child.address!);
   }
 
-  await ensureDemoDeployment(registryAddress, adminToken);
+  await ensureDemoDeployment(registryAddress, featuresAddress, adminToken);
 
   process.stdout.write(
     [
       '',
       'Slipway is up.',
       `  registry   ${registryAddress}`,
+      `  features   ${featuresAddress}   (feature service: demo_transactions@1)`,
       ...workerAddresses.map((a, i) => `  worker-${i + 1}   ${a}   (Open Inference Protocol: model "fraud")`),
       `  data dir   ${dataDir}   (admin token in admin.token)`,
       '',
@@ -97,8 +113,15 @@ export async function up(options: UpOptions): Promise<void> {
   await new Promise(() => undefined);
 }
 
-/** First run: train the demo model, register it and deploy it as `fraud`. */
-async function ensureDemoDeployment(registryAddress: string, token: string): Promise<void> {
+/**
+ * First run: train the demo model on historical rows from the feature service, register its
+ * feature set there and the model in the registry, and deploy it as `fraud`.
+ */
+async function ensureDemoDeployment(
+  registryAddress: string,
+  featuresAddress: string,
+  token: string,
+): Promise<void> {
   const deployments = createClient(registry.DeploymentServiceService, registryAddress, { token });
   try {
     const { deployments: existing } = await deployments.listDeployments({});
@@ -119,6 +142,8 @@ async function ensureDemoDeployment(registryAddress: string, token: string): Pro
         'fraud',
         '--deploy',
         'fraud',
+        '--features',
+        featuresAddress,
       ],
       { env: { ...process.env, SLIPWAY_TOKEN: token }, stdio: ['ignore', 'inherit', 'inherit'] },
     );
