@@ -239,9 +239,28 @@ describe('slipway CLI', () => {
       stderr: expect.stringMatching(/no version 9/),
     });
 
+    const updated = await slipway(
+      [
+        '--json',
+        'model',
+        'update',
+        'fraud@1',
+        '--description',
+        'launch model',
+        '--tag',
+        'tier=gold',
+        '--remove-tag',
+        'team',
+      ],
+      env,
+    );
+    expect(JSON.parse(updated.stdout)).toMatchObject({ description: 'launch model', tags: { tier: 'gold' } });
+    expect(JSON.parse(updated.stdout).tags).not.toHaveProperty('team');
+
     const log = await slipway(['--json', 'audit', 'log', '--model', 'fraud'], env);
     const entries = JSON.parse(log.stdout) as Array<{ seq: number; action: string; actor: string }>;
     expect(entries.map((e) => e.action)).toEqual([
+      'model.update',
       'model.alias.set',
       'model.alias.set',
       'model.register',
@@ -251,7 +270,7 @@ describe('slipway CLI', () => {
 
     const intact = await slipway(['audit', 'verify'], env);
     expect(intact).toMatchObject({ code: 0 });
-    expect(intact.stdout).toMatch(/intact: 4 entries/);
+    expect(intact.stdout).toMatch(/intact: 5 entries/);
 
     // Someone with the file rewrites history: drops the guard trigger and edits an entry.
     const raw = new Database(path.join(dir.path, 'registry', 'registry.db'));

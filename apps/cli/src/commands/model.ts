@@ -72,6 +72,37 @@ export function modelCommands(program: Command, run: Run): void {
     );
 
   model
+    .command('update <ref>')
+    .description('change the description or tags of a version (fraud@7); audited')
+    .option('--description <text>', 'new description')
+    .option('--tag <key=value>', 'set a tag (repeatable)', collect, [])
+    .option('--remove-tag <key>', 'remove a tag (repeatable)', collect, [])
+    .option('--reason <text>', 'why, for the audit log')
+    .action(
+      run(async (ctx, cmd) => {
+        const ref = parseModelRef(String(cmd.args[0]));
+        if (!ref.version)
+          throw new UsageError(`"${String(cmd.args[0])}" must name a version number, e.g. fraud@7`);
+        const opts = cmd.opts<{
+          description?: string;
+          tag: string[];
+          removeTag: string[];
+          reason?: string;
+        }>();
+        const { version } = await ctx.models().updateModelVersion({
+          model: ref.model,
+          version: ref.version,
+          description: opts.description,
+          setTags: parseTags(opts.tag),
+          removeTags: opts.removeTag,
+          reason: opts.reason ?? '',
+        });
+        if (ctx.json) return printJson(version);
+        printVersion(version!);
+      }),
+    );
+
+  model
     .command('list')
     .description('every model with its latest version and aliases')
     .action(
@@ -182,12 +213,7 @@ function printVersion(v: registry.ModelVersion): void {
 }
 
 function buildHeader(opts: RegisterOptions): registry.RegisterModelVersionRequest_Header {
-  const tags: Record<string, string> = {};
-  for (const tag of opts.tag) {
-    const eq = tag.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--tag "${tag}" must be key=value`);
-    tags[tag.slice(0, eq)] = tag.slice(eq + 1);
-  }
+  const tags = parseTags(opts.tag);
   const lineage: registry.Lineage = {
     dataSnapshot: opts.dataSnapshot
       ? parseSnapshot(readJson(opts.dataSnapshot, '--data-snapshot'))
@@ -207,6 +233,16 @@ function buildHeader(opts: RegisterOptions): registry.RegisterModelVersionReques
     description: opts.description ?? '',
     tags,
   };
+}
+
+function parseTags(pairs: string[]): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const tag of pairs) {
+    const eq = tag.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--tag "${tag}" must be key=value`);
+    tags[tag.slice(0, eq)] = tag.slice(eq + 1);
+  }
+  return tags;
 }
 
 function parseFeatureSetRef(text: string): registry.FeatureSetRef {
