@@ -282,6 +282,11 @@ describe('slipway CLI', () => {
     expect(tampered.stdout).toMatch(/TAMPERED at entry 2/);
 
     expect(await app.stop()).toMatchObject({ code: 0 });
+    const unreachable = await slipway(['model', 'list'], env);
+    expect(unreachable.code).toBe(6);
+    expect(unreachable.stderr).toMatch(
+      /^error: cannot reach the registry at 127\.0\.0\.1:\d+ \(is `npm start` running\?/,
+    );
   });
 
   it('reports a deleted audit row', async () => {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createCliContext, type CliContext, type GlobalOptions } from './context.js';
 import { exitCodeFor } from './exit-codes.js';
+import { UnavailableError } from '@slipway/service-kit';
 
 /** A command body: gets the context and its own Command (`cmd.args`, `cmd.opts()`). */
 export type CommandBody = (ctx: CliContext, cmd: Command) => Promise<void>;
@@ -20,7 +21,11 @@ export function createRun(program: Command): Run {
       try {
         await body(ctx, cmd);
       } catch (err) {
-        process.stderr.write(`error: ${(err as Error).message}\n`);
+        const message =
+          err instanceof UnavailableError
+            ? `cannot reach the registry at ${ctx.registryAddress} (is \`npm start\` running? set SLIPWAY_REGISTRY_ADDR or --registry): ${err.message}`
+            : (err as Error).message;
+        process.stderr.write(`error: ${message}\n`);
         process.exitCode = exitCodeFor(err);
       } finally {
         ctx.close();
