@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { createCliContext } from '../context.js';
 import { entryOf, telemetryImport } from '../up/entries.js';
 import { up } from '../up/up.js';
 
@@ -84,6 +85,9 @@ export function platformCommands(program: Command): void {
       // Everything after `train` belongs to the training tool, including options such as
       // --registry that the CLI also knows globally.
       const args = process.argv.slice(process.argv.indexOf('train') + 1);
-      process.exitCode = await runForeground(entryOf('@slipway/train'), args, process.env, false);
+      // The same credentials as every other command: SLIPWAY_TOKEN, else the data dir's admin token.
+      const { token } = createCliContext({});
+      const env = token ? { ...process.env, SLIPWAY_TOKEN: token } : process.env;
+      process.exitCode = await runForeground(entryOf('@slipway/train'), args, env, false);
     });
 }
