@@ -1,21 +1,9 @@
 import type { inference } from '@slipway/contracts';
+import type { OipDatatype } from '@slipway/onnx';
 import type { Tensor } from 'onnxruntime-node';
 
 /** Open Inference Protocol tensor datatypes that onnxruntime can take and give. */
-export type Datatype =
-  | 'BOOL'
-  | 'UINT8'
-  | 'UINT16'
-  | 'UINT32'
-  | 'UINT64'
-  | 'INT8'
-  | 'INT16'
-  | 'INT32'
-  | 'INT64'
-  | 'FP16'
-  | 'FP32'
-  | 'FP64'
-  | 'BYTES';
+export type Datatype = OipDatatype;
 
 /** The repeated field of `InferTensorContents` that carries a datatype's typed values. */
 export type ContentsField = keyof inference.InferTensorContents;

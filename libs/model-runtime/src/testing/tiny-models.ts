@@ -1,27 +1,13 @@
-import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { attr, createGraphBuilder, ONNX_TENSOR_TYPE_CODES, onnxTypeFromCode } from '@slipway/onnx';
 
 /**
- * Builds tiny ONNX models in memory for tests (protobuf wire format written directly), so the
- * codec and batcher can be exercised on every datatype and on dynamic shapes the conformance
- * corpus does not have. Test support only; not part of the package build.
+ * Tiny ONNX models for tests, built with @slipway/onnx's graph builder, so the codec and batcher
+ * can be exercised on every datatype and on dynamic shapes the conformance corpus does not have.
+ * Test support only; not part of the package build.
  */
 
 /** ONNX TensorProto.DataType codes. */
-export const ELEM = {
-  FLOAT: 1,
-  UINT8: 2,
-  INT8: 3,
-  UINT16: 4,
-  INT16: 5,
-  INT32: 6,
-  INT64: 7,
-  STRING: 8,
-  BOOL: 9,
-  FLOAT16: 10,
-  DOUBLE: 11,
-  UINT32: 12,
-  UINT64: 13,
-} as const;
+export const ELEM = ONNX_TENSOR_TYPE_CODES;
 
 /** A graph input or output; `dims` undefined declares no shape (unknown rank), strings are symbolic dims. */
 export interface TinyValue {
@@ -38,61 +24,10 @@ export interface TinyNode {
   readonly attributes?: Readonly<Record<string, number | readonly number[]>>;
 }
 
-function message(build: (w: BinaryWriter) => void): Uint8Array {
-  const w = new BinaryWriter();
-  build(w);
-  return w.finish();
-}
-
-function valueInfo(v: TinyValue): Uint8Array {
-  const tensorType = message((w) => {
-    w.tag(1, WireType.Varint).int32(v.elemType);
-    if (v.dims) {
-      const dims = v.dims;
-      w.tag(2, WireType.LengthDelimited).bytes(
-        message((s) => {
-          for (const d of dims) {
-            s.tag(1, WireType.LengthDelimited).bytes(
-              message((dim) =>
-                typeof d === 'number'
-                  ? dim.tag(1, WireType.Varint).int64(d)
-                  : dim.tag(2, WireType.LengthDelimited).string(d),
-              ),
-            );
-          }
-        }),
-      );
-    }
-  });
-  return message((w) => {
-    w.tag(1, WireType.LengthDelimited).string(v.name);
-    w.tag(2, WireType.LengthDelimited).bytes(
-      message((t) => t.tag(1, WireType.LengthDelimited).bytes(tensorType)),
-    );
-  });
-}
-
-function node(n: TinyNode, index: number): Uint8Array {
-  return message((w) => {
-    for (const i of n.inputs) w.tag(1, WireType.LengthDelimited).string(i);
-    for (const o of n.outputs) w.tag(2, WireType.LengthDelimited).string(o);
-    w.tag(3, WireType.LengthDelimited).string(`node${index}`);
-    w.tag(4, WireType.LengthDelimited).string(n.op);
-    for (const [name, value] of Object.entries(n.attributes ?? {})) {
-      w.tag(5, WireType.LengthDelimited).bytes(
-        message((a) => {
-          a.tag(1, WireType.LengthDelimited).string(name);
-          if (typeof value === 'number') {
-            a.tag(20, WireType.Varint).int32(2); // INT
-            a.tag(3, WireType.Varint).int64(value);
-          } else {
-            a.tag(20, WireType.Varint).int32(7); // INTS
-            for (const v of value as readonly number[]) a.tag(8, WireType.Varint).int64(v);
-          }
-        }),
-      );
-    }
-  });
+function elemTypeName(code: number): NonNullable<ReturnType<typeof onnxTypeFromCode>> {
+  const name = onnxTypeFromCode(code);
+  if (!name) throw new Error(`unknown ONNX element type code ${code}`);
+  return name;
 }
 
 /** Serializes a single-graph ONNX model (default opset 17, IR version 8). */
@@ -102,23 +37,22 @@ export function buildModel(graph: {
   readonly nodes: readonly TinyNode[];
   readonly opset?: number;
 }): Uint8Array {
-  const g = message((w) => {
-    graph.nodes.forEach((n, i) => w.tag(1, WireType.LengthDelimited).bytes(node(n, i)));
-    w.tag(2, WireType.LengthDelimited).string('tiny');
-    for (const i of graph.inputs) w.tag(11, WireType.LengthDelimited).bytes(valueInfo(i));
-    for (const o of graph.outputs) w.tag(12, WireType.LengthDelimited).bytes(valueInfo(o));
-  });
-  return message((w) => {
-    w.tag(1, WireType.Varint).int64(8);
-    w.tag(2, WireType.LengthDelimited).string('slipway-tests');
-    w.tag(7, WireType.LengthDelimited).bytes(g);
-    w.tag(8, WireType.LengthDelimited).bytes(
-      message((o) => {
-        o.tag(1, WireType.LengthDelimited).string('');
-        o.tag(2, WireType.Varint).int64(graph.opset ?? 17);
-      }),
+  const builder = createGraphBuilder({ graphName: 'tiny', producerName: 'slipway-tests' }).opset(
+    '',
+    graph.opset ?? 17,
+  );
+  for (const v of graph.inputs) builder.input(v.name, elemTypeName(v.elemType), v.dims);
+  for (const v of graph.outputs) builder.output(v.name, elemTypeName(v.elemType), v.dims);
+  for (const n of graph.nodes) {
+    const attributes = Object.fromEntries(
+      Object.entries(n.attributes ?? {}).map(([name, value]) => [
+        name,
+        typeof value === 'number' ? attr.int(value) : attr.ints(value as readonly number[]),
+      ]),
     );
-  });
+    builder.node(n.op, n.inputs, n.outputs, attributes);
+  }
+  return builder.encodeModel();
 }
 
 /** y = Identity(x) for one datatype and shape. */
