@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { context, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
 import type { inference } from '@slipway/contracts';
 import type { InferOutcome } from '@slipway/model-runtime';
-import type { ServiceImplementation } from '@slipway/service-kit';
+import { statusNameOf, type ServiceImplementation } from '@slipway/service-kit';
 import { SlipwayAttributes, tracer } from '@slipway/telemetry';
 import type { ModelTable } from './model-table.js';
-import { createWorkerMetrics, statusCodeName, type WorkerMetrics } from './worker-metrics.js';
+import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.js';
 
 type Definition = typeof inference.GRPCInferenceServiceService;
 
@@ -119,14 +119,14 @@ export function createInferenceService(options: InferenceServiceOptions): Servic
             span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
             span.end();
           }
-          done({ code: statusCodeName(error) });
+          done({ code: statusNameOf(error) });
           throw error;
         }
       });
     } catch (error) {
       if (!counted) {
         metrics.started({ model: request.modelName, version: request.modelVersion })({
-          code: statusCodeName(error),
+          code: statusNameOf(error),
         });
       }
       throw error;

@@ -1,15 +1,3 @@
-import {
-  AlreadyExistsError,
-  CancelledError,
-  DeadlineExceededError,
-  FailedPreconditionError,
-  InvalidArgumentError,
-  NotFoundError,
-  PermissionDeniedError,
-  ResourceExhaustedError,
-  UnauthenticatedError,
-  UnavailableError,
-} from '@slipway/errors';
 import type { InferTiming } from '@slipway/model-runtime';
 import { meter } from '@slipway/telemetry';
 
@@ -24,26 +12,6 @@ export interface InferLabels {
 export interface WorkerMetrics {
   /** Counts a request that is about to run; returns the function that records its end. */
   started(labels: InferLabels): (outcome: { code: string; timing?: InferTiming }) => void;
-}
-
-// Status names as the service kit reports them, so metric labels match what callers saw.
-const CODES: ReadonlyArray<readonly [new (...args: never[]) => Error, string]> = [
-  [InvalidArgumentError, 'INVALID_ARGUMENT'],
-  [NotFoundError, 'NOT_FOUND'],
-  [UnavailableError, 'UNAVAILABLE'],
-  [FailedPreconditionError, 'FAILED_PRECONDITION'],
-  [ResourceExhaustedError, 'RESOURCE_EXHAUSTED'],
-  [DeadlineExceededError, 'DEADLINE_EXCEEDED'],
-  [CancelledError, 'CANCELLED'],
-  [AlreadyExistsError, 'ALREADY_EXISTS'],
-  [PermissionDeniedError, 'PERMISSION_DENIED'],
-  [UnauthenticatedError, 'UNAUTHENTICATED'],
-];
-
-/** The gRPC status name a handler failure becomes (anything untyped is INTERNAL). */
-export function statusCodeName(error: unknown): string {
-  for (const [ErrorType, name] of CODES) if (error instanceof ErrorType) return name;
-  return 'INTERNAL';
 }
 
 // Batch sizes are rows, so powers of two match how they are configured.

@@ -17,7 +17,7 @@ export {
   CancelledError,
   type SlipwayErrorOptions,
 } from './errors.js';
-export { toGrpcStatus, fromGrpcError, type GrpcStatus } from './status-mapping.js';
+export { toGrpcStatus, fromGrpcError, statusNameOf, type GrpcStatus } from './status-mapping.js';
 export {
   parseConfig,
   loadConfigOrExit,

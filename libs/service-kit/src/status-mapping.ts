@@ -40,6 +40,17 @@ const ERROR_CODES: ReadonlyArray<readonly [ErrorClass, status]> = [
 ];
 
 /**
+ * The status code name (`NOT_FOUND`, `INTERNAL`, ...) a handler failure is answered with, from the
+ * same table as {@link toGrpcStatus}: for metric labels and logs that must match what callers saw.
+ */
+export function statusNameOf(err: unknown): string {
+  for (const [ErrorType, code] of ERROR_CODES) {
+    if (err instanceof ErrorType) return status[code];
+  }
+  return 'INTERNAL';
+}
+
+/**
  * Maps anything a handler threw to the status its caller receives. Typed domain errors keep their
  * code and message. Anything else becomes INTERNAL with a generic message carrying a trace id;
  * the real error is logged with that id and never reaches the caller.
