@@ -11,8 +11,10 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientUnaryCall,
   type ClientWritableStream,
   type handleClientStreamingCall,
+  type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
   type ServiceError,
@@ -21,19 +23,44 @@ import {
 import { Timestamp } from "../../../google/protobuf/timestamp.js";
 
 export interface PredictionRecord {
+  /** The trace id of the request. A shadow prediction carries its primary's request id. */
   requestId: string;
   deployment: string;
   variant: string;
   model: string;
   version: number;
+  /**
+   * The model's input: the feature vector (Predict), or a single numeric input tensor flattened
+   * (ModelInfer). Empty when the request failed before it was built.
+   */
   features: number[];
+  /** The model's first output, flattened. */
   outputs: number[];
   latencyMs: number;
   /** gRPC status code name of the prediction, "OK" on success. */
   status: string;
-  time: Date | undefined;
+  time:
+    | Date
+    | undefined;
+  /** The experiment arm (= variant) when the deployment runs an experiment. */
   experimentArm: string;
+  /** The value of the experiment's unit key for this request, e.g. "u42". */
   unitKey: string;
+  /** Where the prediction was made: "predict", "infer", "batch" or "stream". */
+  source: string;
+  /** True for a shadow prediction: recorded, never returned to the caller. */
+  shadow: boolean;
+  featureSetHash: string;
+  entityKeys: { [key: string]: string };
+  /** The error message when status is not OK. */
+  error: string;
+  /** The experiment's name. */
+  experiment: string;
+}
+
+export interface PredictionRecord_EntityKeysEntry {
+  key: string;
+  value: string;
 }
 
 export interface IngestPredictionsRequest {
@@ -43,6 +70,25 @@ export interface IngestPredictionsRequest {
 export interface IngestPredictionsResponse {
   accepted: bigint;
   duplicates: bigint;
+}
+
+export interface ListPredictionsRequest {
+  /** Empty: every deployment. */
+  deployment: string;
+  /** Empty: every variant. */
+  variant: string;
+  /** Empty: every request. */
+  requestId: string;
+  /** Default 100, at most 10,000. */
+  limit: number;
+  /** Only shadow (true) records or only primary ones; unset: both. */
+  shadow?: boolean | undefined;
+}
+
+export interface ListPredictionsResponse {
+  records: PredictionRecord[];
+  /** Records matching the filter, before the limit. */
+  total: bigint;
 }
 
 function createBasePredictionRecord(): PredictionRecord {
@@ -59,6 +105,12 @@ function createBasePredictionRecord(): PredictionRecord {
     time: undefined,
     experimentArm: "",
     unitKey: "",
+    source: "",
+    shadow: false,
+    featureSetHash: "",
+    entityKeys: {},
+    error: "",
+    experiment: "",
   };
 }
 
@@ -107,6 +159,24 @@ export const PredictionRecord: MessageFns<PredictionRecord> = {
     }
     if (message.unitKey !== "") {
       writer.uint32(98).string(message.unitKey);
+    }
+    if (message.source !== "") {
+      writer.uint32(106).string(message.source);
+    }
+    if (message.shadow !== false) {
+      writer.uint32(112).bool(message.shadow);
+    }
+    if (message.featureSetHash !== "") {
+      writer.uint32(122).string(message.featureSetHash);
+    }
+    globalThis.Object.entries(message.entityKeys).forEach(([key, value]: [string, string]) => {
+      PredictionRecord_EntityKeysEntry.encode({ key: key as any, value }, writer.uint32(130).fork()).join();
+    });
+    if (message.error !== "") {
+      writer.uint32(138).string(message.error);
+    }
+    if (message.experiment !== "") {
+      writer.uint32(146).string(message.experiment);
     }
     return writer;
   },
@@ -240,6 +310,57 @@ export const PredictionRecord: MessageFns<PredictionRecord> = {
             message.unitKey = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.shadow = reader.bool();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.featureSetHash = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            const entry16 = PredictionRecord_EntityKeysEntry.decode(reader, reader.uint32());
+            if (entry16.value !== undefined) {
+              message.entityKeys[entry16.key] = entry16.value;
+            }
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.experiment = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -282,6 +403,42 @@ export const PredictionRecord: MessageFns<PredictionRecord> = {
         : isSet(object.unit_key)
         ? globalThis.String(object.unit_key)
         : "",
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      shadow: isSet(object.shadow) ? globalThis.Boolean(object.shadow) : false,
+      featureSetHash: isSet(object.featureSetHash)
+        ? globalThis.String(object.featureSetHash)
+        : isSet(object.feature_set_hash)
+        ? globalThis.String(object.feature_set_hash)
+        : "",
+      entityKeys: isObject(object.entityKeys)
+        ? (globalThis.Object.entries(object.entityKeys) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.entity_keys)
+        ? (globalThis.Object.entries(object.entity_keys) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+      experiment: isSet(object.experiment) ? globalThis.String(object.experiment) : "",
     };
   },
 
@@ -323,6 +480,30 @@ export const PredictionRecord: MessageFns<PredictionRecord> = {
     if (message.unitKey !== "") {
       obj.unitKey = message.unitKey;
     }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.shadow !== false) {
+      obj.shadow = message.shadow;
+    }
+    if (message.featureSetHash !== "") {
+      obj.featureSetHash = message.featureSetHash;
+    }
+    if (message.entityKeys) {
+      const entries = globalThis.Object.entries(message.entityKeys) as [string, string][];
+      if (entries.length > 0) {
+        obj.entityKeys = {};
+        entries.forEach(([k, v]) => {
+          obj.entityKeys[k] = v;
+        });
+      }
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    if (message.experiment !== "") {
+      obj.experiment = message.experiment;
+    }
     return obj;
   },
 
@@ -343,6 +524,109 @@ export const PredictionRecord: MessageFns<PredictionRecord> = {
     message.time = object.time ?? undefined;
     message.experimentArm = object.experimentArm ?? "";
     message.unitKey = object.unitKey ?? "";
+    message.source = object.source ?? "";
+    message.shadow = object.shadow ?? false;
+    message.featureSetHash = object.featureSetHash ?? "";
+    message.entityKeys = (globalThis.Object.entries(object.entityKeys ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.error = object.error ?? "";
+    message.experiment = object.experiment ?? "";
+    return message;
+  },
+};
+
+function createBasePredictionRecord_EntityKeysEntry(): PredictionRecord_EntityKeysEntry {
+  return { key: "", value: "" };
+}
+
+export const PredictionRecord_EntityKeysEntry: MessageFns<PredictionRecord_EntityKeysEntry> = {
+  encode(message: PredictionRecord_EntityKeysEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PredictionRecord_EntityKeysEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePredictionRecord_EntityKeysEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PredictionRecord_EntityKeysEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: PredictionRecord_EntityKeysEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PredictionRecord_EntityKeysEntry>, I>>(
+    base?: I,
+  ): PredictionRecord_EntityKeysEntry {
+    return PredictionRecord_EntityKeysEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PredictionRecord_EntityKeysEntry>, I>>(
+    object: I,
+  ): PredictionRecord_EntityKeysEntry {
+    const message = createBasePredictionRecord_EntityKeysEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
@@ -511,13 +795,241 @@ export const IngestPredictionsResponse: MessageFns<IngestPredictionsResponse> = 
   },
 };
 
-/**
- * Prediction records and outcomes in, health and quality out (first draft; the monitor issue
- * extends it).
- */
+function createBaseListPredictionsRequest(): ListPredictionsRequest {
+  return { deployment: "", variant: "", requestId: "", limit: 0, shadow: undefined };
+}
+
+export const ListPredictionsRequest: MessageFns<ListPredictionsRequest> = {
+  encode(message: ListPredictionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deployment !== "") {
+      writer.uint32(10).string(message.deployment);
+    }
+    if (message.variant !== "") {
+      writer.uint32(18).string(message.variant);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(26).string(message.requestId);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(32).uint32(message.limit);
+    }
+    if (message.shadow !== undefined) {
+      writer.uint32(40).bool(message.shadow);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListPredictionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListPredictionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deployment = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.variant = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.shadow = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListPredictionsRequest {
+    return {
+      deployment: isSet(object.deployment) ? globalThis.String(object.deployment) : "",
+      variant: isSet(object.variant) ? globalThis.String(object.variant) : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      shadow: isSet(object.shadow) ? globalThis.Boolean(object.shadow) : undefined,
+    };
+  },
+
+  toJSON(message: ListPredictionsRequest): unknown {
+    const obj: any = {};
+    if (message.deployment !== "") {
+      obj.deployment = message.deployment;
+    }
+    if (message.variant !== "") {
+      obj.variant = message.variant;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.shadow !== undefined) {
+      obj.shadow = message.shadow;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListPredictionsRequest>, I>>(base?: I): ListPredictionsRequest {
+    return ListPredictionsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListPredictionsRequest>, I>>(object: I): ListPredictionsRequest {
+    const message = createBaseListPredictionsRequest();
+    message.deployment = object.deployment ?? "";
+    message.variant = object.variant ?? "";
+    message.requestId = object.requestId ?? "";
+    message.limit = object.limit ?? 0;
+    message.shadow = object.shadow ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListPredictionsResponse(): ListPredictionsResponse {
+  return { records: [], total: 0n };
+}
+
+export const ListPredictionsResponse: MessageFns<ListPredictionsResponse> = {
+  encode(message: ListPredictionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.records) {
+      PredictionRecord.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.total !== 0n) {
+      if (BigInt.asUintN(64, message.total) !== message.total) {
+        throw new globalThis.Error("value provided for field message.total of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.total);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListPredictionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListPredictionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.records.push(PredictionRecord.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.total = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListPredictionsResponse {
+    return {
+      records: globalThis.Array.isArray(object?.records)
+        ? object.records.map((e: any) => PredictionRecord.fromJSON(e))
+        : [],
+      total: isSet(object.total) ? BigInt(object.total) : 0n,
+    };
+  },
+
+  toJSON(message: ListPredictionsResponse): unknown {
+    const obj: any = {};
+    if (message.records?.length) {
+      obj.records = message.records.map((e) => PredictionRecord.toJSON(e));
+    }
+    if (message.total !== 0n) {
+      obj.total = message.total.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListPredictionsResponse>, I>>(base?: I): ListPredictionsResponse {
+    return ListPredictionsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListPredictionsResponse>, I>>(object: I): ListPredictionsResponse {
+    const message = createBaseListPredictionsResponse();
+    message.records = object.records?.map((e) => PredictionRecord.fromPartial(e)) || [];
+    message.total = (object.total !== undefined && object.total !== null) ? BigInt(object.total) : 0n;
+    return message;
+  },
+};
+
+/** Prediction records and outcomes in, health and quality out (the monitor issue extends it). */
 export type MonitorServiceService = typeof MonitorServiceService;
 export const MonitorServiceService = {
-  /** Client-streaming ingestion of prediction records, idempotent by request id. */
+  /**
+   * Client-streaming ingestion of prediction records, idempotent by (request id, variant). The
+   * response is sent once every record of the stream is durably stored: an acknowledged record
+   * survives a monitor crash. Needs the deployer role.
+   */
   ingestPredictions: {
     path: "/slipway.monitor.v1.MonitorService/IngestPredictions" as const,
     requestStream: true as const,
@@ -529,15 +1041,37 @@ export const MonitorServiceService = {
       Buffer.from(IngestPredictionsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): IngestPredictionsResponse => IngestPredictionsResponse.decode(value),
   },
+  /** Stored records, newest first, filtered. */
+  listPredictions: {
+    path: "/slipway.monitor.v1.MonitorService/ListPredictions" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListPredictionsRequest): Buffer =>
+      Buffer.from(ListPredictionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListPredictionsRequest => ListPredictionsRequest.decode(value),
+    responseSerialize: (value: ListPredictionsResponse): Buffer =>
+      Buffer.from(ListPredictionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListPredictionsResponse => ListPredictionsResponse.decode(value),
+  },
 } as const;
 
 export interface MonitorServiceServer extends UntypedServiceImplementation {
-  /** Client-streaming ingestion of prediction records, idempotent by request id. */
+  /**
+   * Client-streaming ingestion of prediction records, idempotent by (request id, variant). The
+   * response is sent once every record of the stream is durably stored: an acknowledged record
+   * survives a monitor crash. Needs the deployer role.
+   */
   ingestPredictions: handleClientStreamingCall<IngestPredictionsRequest, IngestPredictionsResponse>;
+  /** Stored records, newest first, filtered. */
+  listPredictions: handleUnaryCall<ListPredictionsRequest, ListPredictionsResponse>;
 }
 
 export interface MonitorServiceClient extends Client {
-  /** Client-streaming ingestion of prediction records, idempotent by request id. */
+  /**
+   * Client-streaming ingestion of prediction records, idempotent by (request id, variant). The
+   * response is sent once every record of the stream is durably stored: an acknowledged record
+   * survives a monitor crash. Needs the deployer role.
+   */
   ingestPredictions(
     callback: (error: ServiceError | null, response: IngestPredictionsResponse) => void,
   ): ClientWritableStream<IngestPredictionsRequest>;
@@ -554,6 +1088,22 @@ export interface MonitorServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: IngestPredictionsResponse) => void,
   ): ClientWritableStream<IngestPredictionsRequest>;
+  /** Stored records, newest first, filtered. */
+  listPredictions(
+    request: ListPredictionsRequest,
+    callback: (error: ServiceError | null, response: ListPredictionsResponse) => void,
+  ): ClientUnaryCall;
+  listPredictions(
+    request: ListPredictionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListPredictionsResponse) => void,
+  ): ClientUnaryCall;
+  listPredictions(
+    request: ListPredictionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListPredictionsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const MonitorServiceClient = makeGenericClientConstructor(
@@ -602,6 +1152,10 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {

@@ -30,6 +30,11 @@ export enum VariantRole {
   VARIANT_ROLE_SHADOW = 3,
   /** VARIANT_ROLE_ARM - An arm of an A/B experiment. */
   VARIANT_ROLE_ARM = 4,
+  /**
+   * VARIANT_ROLE_PREVIOUS - The version a release replaced, kept loaded at weight 0 so a rollback is instant. Also
+   * answers in place of a variant that has no ready replica yet (a direct deploy's new version).
+   */
+  VARIANT_ROLE_PREVIOUS = 5,
   UNRECOGNIZED = -1,
 }
 
@@ -50,6 +55,9 @@ export function variantRoleFromJSON(object: any): VariantRole {
     case 4:
     case "VARIANT_ROLE_ARM":
       return VariantRole.VARIANT_ROLE_ARM;
+    case 5:
+    case "VARIANT_ROLE_PREVIOUS":
+      return VariantRole.VARIANT_ROLE_PREVIOUS;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -69,6 +77,8 @@ export function variantRoleToJSON(object: VariantRole): string {
       return "VARIANT_ROLE_SHADOW";
     case VariantRole.VARIANT_ROLE_ARM:
       return "VARIANT_ROLE_ARM";
+    case VariantRole.VARIANT_ROLE_PREVIOUS:
+      return "VARIANT_ROLE_PREVIOUS";
     case VariantRole.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

@@ -44,14 +44,29 @@ export interface PredictRequest_ValuesEntry {
 }
 
 export interface PredictResponse {
+  /**
+   * The model's first output for this entity, flattened (for the demo model: the fraud
+   * probability).
+   */
   scores: number[];
   model: string;
   version: number;
+  /** The deployment variant that answered (in an A/B experiment: the arm). */
   variant: string;
   /** Equal to the trace id of the request. */
   requestId: string;
-  /** The experiment arm, when the deployment runs an experiment. */
+  /** The experiment's name, when the deployment runs one. */
   experiment: string;
+  /**
+   * Features whose inputs were not all present and fresh, by name: MISSING, EXPIRED or
+   * DEFAULTED. Empty when every feature was PRESENT.
+   */
+  featureStatus: { [key: string]: string };
+}
+
+export interface PredictResponse_FeatureStatusEntry {
+  key: string;
+  value: string;
 }
 
 export interface PredictBatchRequest {
@@ -59,6 +74,7 @@ export interface PredictBatchRequest {
 }
 
 export interface PredictBatchResponse {
+  /** In request order. */
   responses: PredictResponse[];
 }
 
@@ -526,7 +542,7 @@ export const PredictRequest_ValuesEntry: MessageFns<PredictRequest_ValuesEntry> 
 };
 
 function createBasePredictResponse(): PredictResponse {
-  return { scores: [], model: "", version: 0, variant: "", requestId: "", experiment: "" };
+  return { scores: [], model: "", version: 0, variant: "", requestId: "", experiment: "", featureStatus: {} };
 }
 
 export const PredictResponse: MessageFns<PredictResponse> = {
@@ -553,6 +569,9 @@ export const PredictResponse: MessageFns<PredictResponse> = {
     if (message.experiment !== "") {
       writer.uint32(50).string(message.experiment);
     }
+    globalThis.Object.entries(message.featureStatus).forEach(([key, value]: [string, string]) => {
+      PredictResponse_FeatureStatusEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
+    });
     return writer;
   },
 
@@ -627,6 +646,17 @@ export const PredictResponse: MessageFns<PredictResponse> = {
             message.experiment = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            const entry7 = PredictResponse_FeatureStatusEntry.decode(reader, reader.uint32());
+            if (entry7.value !== undefined) {
+              message.featureStatus[entry7.key] = entry7.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -651,6 +681,33 @@ export const PredictResponse: MessageFns<PredictResponse> = {
         ? globalThis.String(object.request_id)
         : "",
       experiment: isSet(object.experiment) ? globalThis.String(object.experiment) : "",
+      featureStatus: isObject(object.featureStatus)
+        ? (globalThis.Object.entries(object.featureStatus) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.feature_status)
+        ? (globalThis.Object.entries(object.feature_status) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -674,6 +731,15 @@ export const PredictResponse: MessageFns<PredictResponse> = {
     if (message.experiment !== "") {
       obj.experiment = message.experiment;
     }
+    if (message.featureStatus) {
+      const entries = globalThis.Object.entries(message.featureStatus) as [string, string][];
+      if (entries.length > 0) {
+        obj.featureStatus = {};
+        entries.forEach(([k, v]) => {
+          obj.featureStatus[k] = v;
+        });
+      }
+    }
     return obj;
   },
 
@@ -688,6 +754,104 @@ export const PredictResponse: MessageFns<PredictResponse> = {
     message.variant = object.variant ?? "";
     message.requestId = object.requestId ?? "";
     message.experiment = object.experiment ?? "";
+    message.featureStatus = (globalThis.Object.entries(object.featureStatus ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBasePredictResponse_FeatureStatusEntry(): PredictResponse_FeatureStatusEntry {
+  return { key: "", value: "" };
+}
+
+export const PredictResponse_FeatureStatusEntry: MessageFns<PredictResponse_FeatureStatusEntry> = {
+  encode(message: PredictResponse_FeatureStatusEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PredictResponse_FeatureStatusEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePredictResponse_FeatureStatusEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PredictResponse_FeatureStatusEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: PredictResponse_FeatureStatusEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PredictResponse_FeatureStatusEntry>, I>>(
+    base?: I,
+  ): PredictResponse_FeatureStatusEntry {
+    return PredictResponse_FeatureStatusEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PredictResponse_FeatureStatusEntry>, I>>(
+    object: I,
+  ): PredictResponse_FeatureStatusEntry {
+    const message = createBasePredictResponse_FeatureStatusEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
@@ -835,12 +999,16 @@ export const PredictBatchResponse: MessageFns<PredictBatchResponse> = {
 };
 
 /**
- * The feature-backed prediction call served by the router (first draft; the router issue
- * extends it). Raw tensors go through inference.GRPCInferenceService instead.
+ * The feature-backed prediction call served by the router. Raw tensors go through
+ * inference.GRPCInferenceService (model_name = deployment name) instead.
  */
 export type PredictionServiceService = typeof PredictionServiceService;
 export const PredictionServiceService = {
-  /** Entity keys and request-time values in; scores, model version, variant and request id out. */
+  /**
+   * Entity keys and request-time values in; scores, model version, variant and request id out.
+   * Unknown deployment: NOT_FOUND. A pinned version the deployment does not hold: NOT_FOUND. No
+   * replica ready for the chosen version: UNAVAILABLE. A missing entity key: INVALID_ARGUMENT.
+   */
   predict: {
     path: "/slipway.serving.v1.PredictionService/Predict" as const,
     requestStream: false as const,
@@ -850,7 +1018,7 @@ export const PredictionServiceService = {
     responseSerialize: (value: PredictResponse): Buffer => Buffer.from(PredictResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PredictResponse => PredictResponse.decode(value),
   },
-  /** Many entities in one call. */
+  /** Many entities in one call: one feature lookup and one model call per variant. */
   predictBatch: {
     path: "/slipway.serving.v1.PredictionService/PredictBatch" as const,
     requestStream: false as const,
@@ -864,14 +1032,22 @@ export const PredictionServiceService = {
 } as const;
 
 export interface PredictionServiceServer extends UntypedServiceImplementation {
-  /** Entity keys and request-time values in; scores, model version, variant and request id out. */
+  /**
+   * Entity keys and request-time values in; scores, model version, variant and request id out.
+   * Unknown deployment: NOT_FOUND. A pinned version the deployment does not hold: NOT_FOUND. No
+   * replica ready for the chosen version: UNAVAILABLE. A missing entity key: INVALID_ARGUMENT.
+   */
   predict: handleUnaryCall<PredictRequest, PredictResponse>;
-  /** Many entities in one call. */
+  /** Many entities in one call: one feature lookup and one model call per variant. */
   predictBatch: handleUnaryCall<PredictBatchRequest, PredictBatchResponse>;
 }
 
 export interface PredictionServiceClient extends Client {
-  /** Entity keys and request-time values in; scores, model version, variant and request id out. */
+  /**
+   * Entity keys and request-time values in; scores, model version, variant and request id out.
+   * Unknown deployment: NOT_FOUND. A pinned version the deployment does not hold: NOT_FOUND. No
+   * replica ready for the chosen version: UNAVAILABLE. A missing entity key: INVALID_ARGUMENT.
+   */
   predict(
     request: PredictRequest,
     callback: (error: ServiceError | null, response: PredictResponse) => void,
@@ -887,7 +1063,7 @@ export interface PredictionServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PredictResponse) => void,
   ): ClientUnaryCall;
-  /** Many entities in one call. */
+  /** Many entities in one call: one feature lookup and one model call per variant. */
   predictBatch(
     request: PredictBatchRequest,
     callback: (error: ServiceError | null, response: PredictBatchResponse) => void,
