@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { registry } from '@slipway/contracts';
+import { registry, serving } from '@slipway/contracts';
 import { createClient, type ServiceClient } from '@slipway/service-kit';
 
 /** Where the CLI finds the platform and who it is. */
 export interface CliContext {
   readonly registryAddress: string;
+  /** The router's PredictionService, for `slipway predict`. */
+  readonly routerAddress: string;
   readonly token: string | undefined;
   readonly json: boolean;
   readonly dataDir: string;
@@ -13,6 +15,7 @@ export interface CliContext {
   deployments(): ServiceClient<typeof registry.DeploymentServiceService>;
   endpoints(): ServiceClient<typeof registry.EndpointServiceService>;
   audit(): ServiceClient<typeof registry.AuditServiceService>;
+  predictions(): ServiceClient<typeof serving.PredictionServiceService>;
   close(): void;
 }
 
@@ -20,15 +23,18 @@ export interface CliContext {
 export interface GlobalOptions {
   json?: boolean;
   registry?: string;
+  router?: string;
 }
 
 /**
- * Reads `SLIPWAY_REGISTRY_ADDR` (default 127.0.0.1:7001), the token from `SLIPWAY_TOKEN` or
+ * Reads `SLIPWAY_REGISTRY_ADDR` (default 127.0.0.1:7001), `SLIPWAY_ROUTER_ADDR` (default
+ * 127.0.0.1:8001; `--registry` and `--router` take precedence), the token from `SLIPWAY_TOKEN` or
  * `<SLIPWAY_DATA_DIR>/admin.token` (written by `slipway up`), and the output mode.
  */
 export function createCliContext(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): CliContext {
   const dataDir = env['SLIPWAY_DATA_DIR'] || '.slipway';
   const registryAddress = options.registry || env['SLIPWAY_REGISTRY_ADDR'] || '127.0.0.1:7001';
+  const routerAddress = options.router || env['SLIPWAY_ROUTER_ADDR'] || '127.0.0.1:8001';
   const token = env['SLIPWAY_TOKEN'] || readTokenFile(path.join(dataDir, 'admin.token'));
   const clients = new Map<string, { close(): void }>();
   const lazy = <T extends { close(): void }>(key: string, make: () => T): T => {
@@ -42,6 +48,7 @@ export function createCliContext(options: GlobalOptions, env: NodeJS.ProcessEnv 
   const opts = { token, defaultDeadlineMs: 30_000 };
   return {
     registryAddress,
+    routerAddress,
     token,
     json: options.json ?? false,
     dataDir,
@@ -51,6 +58,10 @@ export function createCliContext(options: GlobalOptions, env: NodeJS.ProcessEnv 
     endpoints: () =>
       lazy('endpoints', () => createClient(registry.EndpointServiceService, registryAddress, opts)),
     audit: () => lazy('audit', () => createClient(registry.AuditServiceService, registryAddress, opts)),
+    predictions: () =>
+      lazy('predictions', () =>
+        createClient(serving.PredictionServiceService, routerAddress, { token, defaultDeadlineMs: 10_000 }),
+      ),
     close: () => {
       for (const client of clients.values()) client.close();
       clients.clear();

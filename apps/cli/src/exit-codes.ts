@@ -24,3 +24,6 @@ export function exitCodeFor(err: unknown): number {
 
 /** A usage problem found by the CLI itself (exit code 2). */
 export class UsageError extends InvalidArgumentError {}
+
+/** The router (not the registry) is unavailable; its message already says where (exit code 6). */
+export class RouterUnavailableError extends UnavailableError {}

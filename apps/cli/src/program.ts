@@ -1,8 +1,13 @@
 import { Command } from 'commander';
 import { aliasCommands } from './commands/alias.js';
 import { auditCommands } from './commands/audit.js';
+import { experimentCommands } from './commands/experiment.js';
 import { modelCommands } from './commands/model.js';
 import { platformCommands } from './commands/platform.js';
+import { predictCommand } from './commands/predict.js';
+import { releaseCommands } from './commands/release.js';
+import { shadowCommands } from './commands/shadow.js';
+import { statusCommand } from './commands/status.js';
 import { createRun } from './run.js';
 
 /** The `slipway` command line. */
@@ -11,6 +16,7 @@ export function createProgram(): Command {
     .description('Slipway: ship ONNX models to production and keep them trustworthy there')
     .option('--json', 'machine-readable output')
     .option('--registry <address>', 'registry address (default $SLIPWAY_REGISTRY_ADDR or 127.0.0.1:7001)')
+    .option('--router <address>', 'router address (default $SLIPWAY_ROUTER_ADDR or 127.0.0.1:8001)')
     .showHelpAfterError()
     .configureOutput({ outputError: (text, write) => write(text) });
   program.exitOverride((err) => {
@@ -20,6 +26,11 @@ export function createProgram(): Command {
   modelCommands(program, run);
   aliasCommands(program, run);
   auditCommands(program, run);
+  releaseCommands(program, run);
+  shadowCommands(program, run);
+  experimentCommands(program, run);
+  statusCommand(program, run);
+  predictCommand(program, run);
   platformCommands(program);
   return program;
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createCliContext, type CliContext, type GlobalOptions } from './context.js';
-import { exitCodeFor } from './exit-codes.js';
+import { exitCodeFor, RouterUnavailableError } from './exit-codes.js';
 import { UnavailableError } from '@slipway/service-kit';
 
 /** A command body: gets the context and its own Command (`cmd.args`, `cmd.opts()`). */
@@ -22,7 +22,7 @@ export function createRun(program: Command): Run {
         await body(ctx, cmd);
       } catch (err) {
         const message =
-          err instanceof UnavailableError
+          err instanceof UnavailableError && !(err instanceof RouterUnavailableError)
             ? `cannot reach the registry at ${ctx.registryAddress} (is \`npm start\` running? set SLIPWAY_REGISTRY_ADDR or --registry): ${err.message}`
             : (err as Error).message;
         process.stderr.write(`error: ${message}\n`);

@@ -190,14 +190,16 @@ describe('deployments', () => {
         ),
       ).toBe(
         'deployment "fraud" is invalid (3 problems): 1) variant "stable": version 0 is invalid (pin an exact version, 1 or more); ' +
-          '2) variant "stable": role is missing (use STABLE, CANDIDATE, SHADOW or ARM); 3) exactly one variant must be STABLE (found 0)',
+          '2) variant "stable": role is missing (use STABLE, CANDIDATE, SHADOW, ARM or PREVIOUS); 3) exactly one variant must be STABLE (found 0)',
       );
     });
 
     it('checks canary policies', () => {
-      expect(problemsOf(canary(1, 30))).toBe(
-        'deployment "fraud" is invalid: candidate "candidate" has weight 30 but canary step 1 is 25; they must match',
+      expect(problemsOf(canary(2, 30))).toBe(
+        'deployment "fraud" is invalid: candidate "candidate" has weight 30 but canary step_index is 2 (50); ' +
+          'step_index must be 1, the largest step not above the weight (0 below the first step)',
       );
+      expect(problemsOf(canary(1, 5))).toContain('step_index must be 0');
       const bad = canary(4, 25);
       bad.strategy!.canary!.steps = [50, 25, 90];
       expect(problemsOf(bad)).toBe(
@@ -223,6 +225,64 @@ describe('deployments', () => {
         }),
       ).toBe(
         'deployment "fraud" is invalid: strategy.canary is set but the strategy is DIRECT; remove it or use CANARY',
+      );
+    });
+
+    it('allows a canary weight set by hand between steps, with step_index at the step reached', () => {
+      expect(apply(canary(1, 30)).deployment.variants[1]!.weight).toBe(30);
+      expect(apply(canary(0, 2)).changed).toBe(true);
+      expect(apply(canary(0, 0)).changed).toBe(true);
+      expect(apply(canary(3, 100)).changed).toBe(true);
+    });
+
+    it('keeps at most one PREVIOUS variant, at weight 0, with any strategy', () => {
+      const previous = (version: number, weight = 0, name = 'previous') => ({
+        name,
+        model: 'fraud',
+        version,
+        role: Role.VARIANT_ROLE_PREVIOUS,
+        weight,
+        sampleRate: 0,
+      });
+      const withPrevious = { ...direct(2), variants: [...direct(2).variants, previous(1)] };
+      expect(apply(withPrevious).deployment.variants.map((v) => v.name)).toEqual(['stable', 'previous']);
+      const releasing = canary(1, 25);
+      releasing.variants.push(previous(3));
+      expect(apply(releasing).changed).toBe(true);
+      expect(
+        apply(
+          dep({
+            name: 'fraud',
+            variants: [
+              { name: 'control', model: 'fraud', version: 2, role: Role.VARIANT_ROLE_ARM, weight: 50 },
+              { name: 'treatment', model: 'fraud', version: 3, role: Role.VARIANT_ROLE_ARM, weight: 50 },
+              previous(1),
+            ],
+            strategy: {
+              kind: Kind.STRATEGY_KIND_EXPERIMENT,
+              experiment: { name: 'exp', unitKey: 'user_id', salt: 's' },
+            },
+          }),
+        ).changed,
+      ).toBe(true);
+
+      expect(
+        problemsOf({
+          ...direct(2),
+          variants: [{ ...direct(2).variants[0]!, weight: 90 }, previous(1, 10), previous(3, 0, 'older')],
+        }),
+      ).toBe(
+        'deployment "fraud" is invalid (2 problems): ' +
+          '1) variant "previous": a PREVIOUS variant is kept loaded for rollback and serves no traffic, so its weight must be 0 (got 10); make it STABLE or CANDIDATE to serve; ' +
+          '2) 2 variants are PREVIOUS (previous, older); at most one may be (keep the version a rollback returns to)',
+      );
+      expect(problemsOf({ ...direct(2), variants: [previous(1, 100)] })).toContain(
+        'exactly one variant must be STABLE (found 0)',
+      );
+      expect(
+        problemsOf({ ...direct(2), variants: [...direct(2).variants, { ...previous(1), sampleRate: 0.5 }] }),
+      ).toBe(
+        'deployment "fraud" is invalid: variant "previous": sample_rate 0.5 applies to shadow variants only; set it to 0',
       );
     });
 

@@ -302,6 +302,7 @@ const ROLE_NAMES: Record<number, string> = {
   [VariantRole.VARIANT_ROLE_CANDIDATE]: 'CANDIDATE',
   [VariantRole.VARIANT_ROLE_SHADOW]: 'SHADOW',
   [VariantRole.VARIANT_ROLE_ARM]: 'ARM',
+  [VariantRole.VARIANT_ROLE_PREVIOUS]: 'PREVIOUS',
 };
 const KIND_NAMES: Record<number, string> = {
   [StrategyKind.STRATEGY_KIND_DIRECT]: 'DIRECT',
@@ -317,9 +318,12 @@ const KIND_NAMES: Record<number, string> = {
  * Rules: a valid name; at least one variant; unique, valid variant names; every variant pins an
  * existing version (>= 1) and has a role; weights are integers 0..100 and add up to 100 over the
  * non-shadow variants; shadows carry weight 0 and a sample_rate in (0, 1], others sample_rate 0;
- * at most one candidate, and only for BLUE_GREEN or CANARY; exactly one stable unless the
- * strategy is EXPERIMENT, whose serving variants are all arms (at least two); CANARY needs a
- * candidate and a policy whose steps ascend to 100 with the candidate at steps[step_index];
+ * at most one PREVIOUS variant (the version a release replaced, kept loaded for rollback), at
+ * weight 0, with any strategy; at most one candidate, and only for BLUE_GREEN or CANARY; exactly
+ * one stable unless the strategy is EXPERIMENT, whose serving variants are all arms (at least
+ * two); CANARY needs a candidate and a policy whose steps ascend to 100, with step_index at the
+ * largest step not above the candidate's weight (0 while the weight is below the first step), so
+ * a weight set by hand between steps is allowed and the next automatic step is the one above it;
  * EXPERIMENT needs a policy with name and unit_key (an empty salt is filled in beforehand);
  * a policy for another strategy is refused; decision_threshold is within [0, 1].
  */
@@ -354,9 +358,13 @@ export function validateDeployment(
       if (missing) problems.push(`${who}: ${missing}`);
     }
     if (ROLE_NAMES[v.role] === undefined)
-      problems.push(`${who}: role is missing (use STABLE, CANDIDATE, SHADOW or ARM)`);
+      problems.push(`${who}: role is missing (use STABLE, CANDIDATE, SHADOW, ARM or PREVIOUS)`);
     if (!Number.isInteger(v.weight) || v.weight < 0 || v.weight > 100)
       problems.push(`${who}: weight ${v.weight} is not an integer from 0 to 100`);
+    if (v.role === VariantRole.VARIANT_ROLE_PREVIOUS && v.weight !== 0)
+      problems.push(
+        `${who}: a PREVIOUS variant is kept loaded for rollback and serves no traffic, so its weight must be 0 (got ${v.weight}); make it STABLE or CANDIDATE to serve`,
+      );
     if (v.role === VariantRole.VARIANT_ROLE_SHADOW) {
       if (v.weight !== 0)
         problems.push(
@@ -382,6 +390,11 @@ export function validateDeployment(
   const stables = byRole(VariantRole.VARIANT_ROLE_STABLE);
   const candidates = byRole(VariantRole.VARIANT_ROLE_CANDIDATE);
   const arms = byRole(VariantRole.VARIANT_ROLE_ARM);
+  const previous = byRole(VariantRole.VARIANT_ROLE_PREVIOUS);
+  if (previous.length > 1)
+    problems.push(
+      `${previous.length} variants are PREVIOUS (${previous.map((v) => v.name).join(', ')}); at most one may be (keep the version a rollback returns to)`,
+    );
   if (candidates.length > 1)
     problems.push(
       `${candidates.length} variants are candidates (${candidates.map((v) => v.name).join(', ')}); at most one may be`,
@@ -420,6 +433,7 @@ export function validateDeployment(
       problems.push('a CANARY deployment needs strategy.canary with its weight steps');
     } else {
       const { steps, stepIndex } = canary;
+      const problemsBefore = problems.length;
       if (steps.length === 0)
         problems.push(
           'canary steps are empty; give ascending percentages ending at 100, e.g. 5, 25, 50, 100',
@@ -436,11 +450,18 @@ export function validateDeployment(
         );
       }
       if (candidates.length === 0) problems.push('a CANARY deployment needs a CANDIDATE variant');
+      // Where the candidate's weight stands among the steps only means something for valid steps.
+      const stepsValid = problems.length === problemsBefore;
+      const candidate = candidates.length === 1 ? candidates[0]! : undefined;
       const step = steps[stepIndex];
-      if (candidates.length === 1 && step !== undefined && candidates[0]!.weight !== step) {
-        problems.push(
-          `candidate "${candidates[0]!.name}" has weight ${candidates[0]!.weight} but canary step ${stepIndex} is ${step}; they must match`,
-        );
+      if (stepsValid && candidate && step !== undefined && Number.isInteger(candidate.weight)) {
+        const reached = canaryStepIndex(steps, candidate.weight);
+        if (reached !== stepIndex) {
+          problems.push(
+            `candidate "${candidate.name}" has weight ${candidate.weight} but canary step_index is ${stepIndex} (${step}); ` +
+              `step_index must be ${reached}, the largest step not above the weight (0 below the first step)`,
+          );
+        }
       }
     }
   } else if (canary) {
@@ -476,4 +497,13 @@ export function validateDeployment(
       `description has ${deployment.description.length} characters; the limit is ${MAX_DESCRIPTION}`,
     );
   return problems;
+}
+
+/** Index of the largest step at or below `weight`; 0 while the weight is below the first step. */
+function canaryStepIndex(steps: readonly number[], weight: number): number {
+  let index = 0;
+  steps.forEach((step, i) => {
+    if (step <= weight) index = i;
+  });
+  return index;
 }
