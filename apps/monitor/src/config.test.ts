@@ -1,0 +1,54 @@
+import { ConfigError, parseConfig } from '@slipway/service-kit';
+import { describe, expect, it } from 'vitest';
+import { monitorConfigSchema } from './config.js';
+
+describe('monitorConfigSchema', () => {
+  it('documents its defaults', () => {
+    expect(parseConfig(monitorConfigSchema, {})).toEqual({
+      SLIPWAY_MONITOR_ADDR: '127.0.0.1:7003',
+      SLIPWAY_MONITOR_DATA_DIR: '.slipway/monitor',
+      SLIPWAY_MONITOR_RETENTION_DAYS: 7,
+      SLIPWAY_MONITOR_DRAIN_DELAY_MS: 0,
+    });
+  });
+
+  it('parses environment strings; blank means unset', () => {
+    expect(
+      parseConfig(monitorConfigSchema, {
+        SLIPWAY_MONITOR_ADDR: '0.0.0.0:0',
+        SLIPWAY_MONITOR_DATA_DIR: '/var/lib/slipway/monitor',
+        SLIPWAY_MONITOR_TOKENS: 'tok=router:deployer',
+        SLIPWAY_MONITOR_METRICS_ADDR: ' ',
+        SLIPWAY_MONITOR_RETENTION_DAYS: '30',
+        SLIPWAY_MONITOR_DRAIN_DELAY_MS: '2000',
+      }),
+    ).toEqual({
+      SLIPWAY_MONITOR_ADDR: '0.0.0.0:0',
+      SLIPWAY_MONITOR_DATA_DIR: '/var/lib/slipway/monitor',
+      SLIPWAY_MONITOR_TOKENS: [{ token: 'tok', actor: 'router', role: 'deployer' }],
+      SLIPWAY_MONITOR_RETENTION_DAYS: 30,
+      SLIPWAY_MONITOR_DRAIN_DELAY_MS: 2000,
+    });
+  });
+
+  it('reports every invalid variable', () => {
+    let error: unknown;
+    try {
+      parseConfig(monitorConfigSchema, {
+        SLIPWAY_MONITOR_ADDR: 'localhost',
+        SLIPWAY_MONITOR_TOKENS: 'tok=router:owner',
+        SLIPWAY_MONITOR_RETENTION_DAYS: '0',
+        SLIPWAY_MONITOR_METRICS_ADDR: 'nope',
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.variable).sort()).toEqual([
+      'SLIPWAY_MONITOR_ADDR',
+      'SLIPWAY_MONITOR_METRICS_ADDR',
+      'SLIPWAY_MONITOR_RETENTION_DAYS',
+      'SLIPWAY_MONITOR_TOKENS',
+    ]);
+  });
+});

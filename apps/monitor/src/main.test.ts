@@ -1,0 +1,72 @@
+// The built monitor as a process, started as in production: acknowledged records survive SIGKILL.
+import path from 'node:path';
+import { monitor } from '@slipway/contracts';
+import { createClient } from '@slipway/service-kit';
+import { createTempDir, ensureBuilt, repoRoot, startApp, useAppHarness } from '@slipway/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { predictionRecords } from './testing/fixtures.js';
+
+useAppHarness();
+
+beforeAll(async () => {
+  await ensureBuilt('apps/monitor');
+});
+
+describe('apps/monitor/dist/main.js', () => {
+  it('counts ingestions on /metrics and keeps acknowledged records through SIGKILL and a restart', async () => {
+    const dir = await createTempDir('monitor-app-');
+    const app = await startApp({
+      name: 'monitor',
+      entry: path.join(repoRoot, 'apps/monitor/dist/main.js'),
+      env: {
+        SLIPWAY_MONITOR_ADDR: '127.0.0.1:0',
+        SLIPWAY_MONITOR_DATA_DIR: dir.path,
+        SLIPWAY_MONITOR_TOKENS: 'dep=router:deployer',
+        SLIPWAY_MONITOR_METRICS_ADDR: '127.0.0.1:0',
+      },
+      addressEnv: 'SLIPWAY_MONITOR_ADDR',
+    });
+    const records = predictionRecords(3_000);
+    let client = createClient(monitor.MonitorServiceService, app.address, { token: 'dep' });
+    try {
+      for (let i = 0; i < records.length; i += 500) {
+        const acknowledged = await client.ingestPredictions([{ records: records.slice(i, i + 500) }]);
+        expect(acknowledged).toEqual({ accepted: 500n, duplicates: 0n });
+      }
+      await client.ingestPredictions([{ records: records.slice(0, 1) }]);
+    } finally {
+      client.close();
+    }
+    const metricsLine = await app.waitForLog((line) => line.json?.['msg'] === 'metrics endpoint');
+    const metrics = await (await fetch(`http://${String(metricsLine.json!['address'])}/metrics`)).text();
+    expect(metrics).toMatch(/slipway_monitor_records_ingested_total(\{[^}]*\})? 3000\b/);
+    expect(metrics).toMatch(/slipway_monitor_records_duplicate_total(\{[^}]*\})? 1\b/);
+    expect(await app.kill()).toMatchObject({ signal: 'SIGKILL' });
+
+    await app.restart();
+    client = createClient(monitor.MonitorServiceService, app.address, { token: 'dep' });
+    try {
+      const listed = await client.listPredictions({
+        deployment: 'fraud',
+        variant: '',
+        requestId: '',
+        limit: 10_000,
+      });
+      expect(listed.total).toBe(3_000n);
+      expect(new Set(listed.records.map((r) => r.requestId))).toEqual(
+        new Set(records.map((r) => r.requestId)),
+      );
+      expect(listed.records.find((r) => r.requestId === 'req-1234')).toEqual(records[1234]);
+      // A replay after the restart is recognised: nothing is stored twice.
+      expect(await client.ingestPredictions([{ records: records.slice(0, 10) }])).toEqual({
+        accepted: 0n,
+        duplicates: 10n,
+      });
+    } finally {
+      client.close();
+    }
+    const stopped = await app.stop();
+    expect(stopped).toMatchObject({ code: 0, timedOut: false });
+    expect(app.logs().some((line) => line.includes('shutdown complete'))).toBe(true);
+  });
+});
