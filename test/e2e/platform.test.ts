@@ -35,6 +35,10 @@ describe('slipway up', () => {
         '0',
         '--features-addr',
         '127.0.0.1:0',
+        '--monitor-addr',
+        '127.0.0.1:0',
+        '--router-addr',
+        '127.0.0.1:0',
       ],
       telemetry: false,
       waitUntil: 'spawned',
@@ -124,6 +128,55 @@ describe('slipway up', () => {
       const { featureSet } = await featureService.getFeatureSet({ name: 'demo_transactions', version: 1 });
       featureService.close();
       expect(featureSet!.contentHash).toBe(fitted.contentHash);
+
+      // The front door: one Predict from the shell through the router (features → worker).
+      const routerAddress = /router\s+(127\.0\.0\.1:\d+)/.exec(up.logs().join('\n'))![1]!;
+      const cli = (...args: string[]) =>
+        execFileSync(process.execPath, [path.join(repoRoot, 'apps/cli/dist/bin.js'), ...args], {
+          env: {
+            ...process.env,
+            SLIPWAY_DATA_DIR: dir.path,
+            SLIPWAY_REGISTRY_ADDR: registryAddress,
+            SLIPWAY_ROUTER_ADDR: routerAddress,
+          },
+          encoding: 'utf8',
+        });
+      let predicted: { scores: number[]; version: number; variant: string; requestId: string } | undefined;
+      for (let i = 0; i < 100 && !predicted; i++) {
+        try {
+          predicted = JSON.parse(
+            cli('predict', 'fraud', '--entity', 'userId=u42', '--value', 'amount=31.5', '--json'),
+          );
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      }
+      expect(predicted).toMatchObject({ version: 1, variant: 'stable', model: 'fraud' });
+      expect(predicted!.requestId).toMatch(/^[0-9a-f]{32}$/);
+      expect(predicted!.scores[0]).toBeGreaterThan(0);
+      expect(predicted!.scores[0]).toBeLessThan(1);
+      expect(cli('status', 'fraud')).toMatch(/router-1/);
+
+      // A crashed child is restarted on the same address, and serving resumes.
+      const routerPid = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/))
+        .find(
+          ([, ppid, ...args]) =>
+            ppid === String(up.pid) && args.join(' ').includes('apps/router/dist/main.js'),
+        )?.[0];
+      expect(routerPid).toBeDefined();
+      process.kill(Number(routerPid), 'SIGKILL');
+      await up.waitForLog((line) => /router\s+\| exited \(SIGKILL\); restarting/.test(line.text), 10_000);
+      let again: { version: number } | undefined;
+      for (let i = 0; i < 100 && !again; i++) {
+        try {
+          again = JSON.parse(cli('predict', 'fraud', '--entity', 'userId=u7', '--json'));
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      }
+      expect(again).toMatchObject({ version: 1 });
     } finally {
       client.close();
     }

@@ -33,7 +33,7 @@ export function platformCommands(program: Command): void {
   program
     .command('up')
     .description(
-      'run the whole platform on this machine (registry, feature service, workers) with the demo model',
+      'run the whole platform on this machine (registry, feature service, monitor, workers, router) with the demo model',
     )
     .option('--data-dir <dir>', 'state directory (default $SLIPWAY_DATA_DIR or .slipway)')
     .option('--workers <n>', 'worker replicas', '1')
@@ -46,6 +46,14 @@ export function platformCommands(program: Command): void {
       '--features-addr <host:port>',
       'feature service address; port 0 picks a free port (default $SLIPWAY_FEATURES_ADDR or 127.0.0.1:7002)',
     )
+    .option(
+      '--monitor-addr <host:port>',
+      'monitor address; port 0 picks a free port (default $SLIPWAY_MONITOR_ADDR or 127.0.0.1:7003)',
+    )
+    .option(
+      '--router-addr <host:port>',
+      'router address; port 0 picks a free port (default $SLIPWAY_ROUTER_ADDR or 127.0.0.1:8001)',
+    )
     .action(
       async (opts: {
         dataDir?: string;
@@ -53,6 +61,8 @@ export function platformCommands(program: Command): void {
         registryAddr?: string;
         workerPort: string;
         featuresAddr?: string;
+        monitorAddr?: string;
+        routerAddr?: string;
       }) => {
         await up({
           dataDir: opts.dataDir || process.env['SLIPWAY_DATA_DIR'] || '.slipway',
@@ -60,6 +70,8 @@ export function platformCommands(program: Command): void {
           registryAddress: opts.registryAddr || process.env['SLIPWAY_REGISTRY_ADDR'] || '127.0.0.1:7001',
           firstWorkerPort: Number(opts.workerPort),
           featuresAddress: opts.featuresAddr || process.env['SLIPWAY_FEATURES_ADDR'] || '127.0.0.1:7002',
+          monitorAddress: opts.monitorAddr || process.env['SLIPWAY_MONITOR_ADDR'] || '127.0.0.1:7003',
+          routerAddress: opts.routerAddr || process.env['SLIPWAY_ROUTER_ADDR'] || '127.0.0.1:8001',
         });
       },
     );

@@ -5,7 +5,13 @@ import { fileURLToPath } from 'node:url';
  * `./main` exports (a path to run, not code imported into the CLI).
  */
 export function entryOf(
-  pkg: '@slipway/registry' | '@slipway/worker' | '@slipway/train' | '@slipway/feature-service',
+  pkg:
+    | '@slipway/registry'
+    | '@slipway/worker'
+    | '@slipway/train'
+    | '@slipway/feature-service'
+    | '@slipway/monitor'
+    | '@slipway/router',
 ): string {
   return fileURLToPath(import.meta.resolve(`${pkg}/main`));
 }

@@ -11,6 +11,11 @@ export interface ChildSpec {
   readonly env: Readonly<Record<string, string>>;
   /** Node options before the entry (e.g. the telemetry register hook). */
   readonly nodeArgs?: readonly string[];
+  /**
+   * The variable holding the child's listen address. A restarted child gets the address its
+   * first run bound, so a child started on port 0 comes back where the others know to find it.
+   */
+  readonly addressEnv?: string;
 }
 
 /** A running child as the supervisor sees it. */
@@ -60,8 +65,9 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   let stopping: Promise<void> | undefined;
 
   const launch = (child: Child): void => {
+    const rebind = child.spec.addressEnv && child.address ? { [child.spec.addressEnv]: child.address } : {};
     const proc = spawn(process.execPath, [...(child.spec.nodeArgs ?? []), child.spec.entry], {
-      env: { ...process.env, ...child.spec.env },
+      env: { ...process.env, ...child.spec.env, ...rebind },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.process = proc;

@@ -15,6 +15,10 @@ export interface UpOptions {
   firstWorkerPort: number;
   /** Feature service listen address (port 0: any free port). */
   featuresAddress: string;
+  /** Monitor listen address (port 0: any free port). */
+  monitorAddress: string;
+  /** Router listen address (port 0: any free port). */
+  routerAddress: string;
 }
 
 /** Reads a secret file, creating it with a fresh random token (mode 0600) when absent. */
@@ -27,7 +31,7 @@ function ensureToken(file: string): string {
 
 /**
  * Runs the platform on this machine as supervised child processes with an embedded data dir:
- * the registry, the feature service, then the workers. On first run it trains the demo fraud
+ * the registry, the feature service, the monitor, the workers, then the router. On first run it trains the demo fraud
  * model from the feature service's historical rows, registers its feature set there and the
  * model in the registry, and deploys it as deployment `fraud`. Ctrl-C stops everything cleanly.
  */
@@ -51,6 +55,7 @@ export async function up(options: UpOptions): Promise<void> {
 
   const registryChild = await supervisor.start({
     name: 'registry',
+    addressEnv: 'SLIPWAY_REGISTRY_ADDR',
     entry: entryOf('@slipway/registry'),
     nodeArgs,
     env: {
@@ -63,6 +68,7 @@ export async function up(options: UpOptions): Promise<void> {
   const registryAddress = registryChild.address!;
   const featuresChild = await supervisor.start({
     name: 'features',
+    addressEnv: 'SLIPWAY_FEATURES_ADDR',
     entry: entryOf('@slipway/feature-service'),
     nodeArgs,
     env: {
@@ -73,10 +79,24 @@ export async function up(options: UpOptions): Promise<void> {
     },
   });
   const featuresAddress = featuresChild.address!;
+  const monitorChild = await supervisor.start({
+    name: 'monitor',
+    addressEnv: 'SLIPWAY_MONITOR_ADDR',
+    entry: entryOf('@slipway/monitor'),
+    nodeArgs,
+    env: {
+      OTEL_SERVICE_NAME: process.env['OTEL_SERVICE_NAME'] || 'slipway-monitor',
+      SLIPWAY_MONITOR_ADDR: options.monitorAddress,
+      SLIPWAY_MONITOR_DATA_DIR: path.join(dataDir, 'monitor'),
+      SLIPWAY_MONITOR_TOKENS: `${adminToken}=admin:admin,${serviceToken}=slipway:deployer`,
+    },
+  });
+  const monitorAddress = monitorChild.address!;
   const workerAddresses: string[] = [];
   for (let i = 0; i < options.workers; i++) {
     const child = await supervisor.start({
       name: `worker-${i + 1}`,
+      addressEnv: 'SLIPWAY_WORKER_ADDR',
       entry: entryOf('@slipway/worker'),
       nodeArgs,
       env: {
@@ -93,18 +113,45 @@ export async function up(options: UpOptions): Promise<void> {
 
   await ensureDemoDeployment(registryAddress, featuresAddress, adminToken);
 
+  const routerChild = await supervisor.start({
+    name: 'router',
+    addressEnv: 'SLIPWAY_ROUTER_ADDR',
+    entry: entryOf('@slipway/router'),
+    nodeArgs,
+    env: {
+      OTEL_SERVICE_NAME: process.env['OTEL_SERVICE_NAME'] || 'slipway-router',
+      SLIPWAY_ROUTER_ADDR: options.routerAddress,
+      SLIPWAY_ROUTER_ID: 'router-1',
+      SLIPWAY_ROUTER_DATA_DIR: path.join(dataDir, 'router'),
+      SLIPWAY_ROUTER_TOKEN: serviceToken,
+      SLIPWAY_REGISTRY_ADDR: registryAddress,
+      SLIPWAY_FEATURES_ADDR: featuresAddress,
+      SLIPWAY_MONITOR_ADDR: monitorAddress,
+    },
+  });
+  const routerAddress = routerChild.address!;
+
+  const cliEnv = [
+    `SLIPWAY_DATA_DIR=${dataDir}`,
+    ...(registryAddress === '127.0.0.1:7001' ? [] : [`SLIPWAY_REGISTRY_ADDR=${registryAddress}`]),
+    ...(routerAddress === '127.0.0.1:8001' ? [] : [`SLIPWAY_ROUTER_ADDR=${routerAddress}`]),
+  ].join(' ');
   process.stdout.write(
     [
       '',
       'Slipway is up.',
+      `  router     ${routerAddress}   (Predict and Open Inference Protocol: deployment "fraud")`,
       `  registry   ${registryAddress}`,
       `  features   ${featuresAddress}   (feature service: demo_transactions@1)`,
+      `  monitor    ${monitorAddress}`,
       ...workerAddresses.map((a, i) => `  worker-${i + 1}   ${a}   (Open Inference Protocol: model "fraud")`),
       `  data dir   ${dataDir}   (admin token in admin.token)`,
       '',
       'Try, in another shell:',
-      `  SLIPWAY_DATA_DIR=${dataDir} npx slipway model show fraud`,
-      `  SLIPWAY_DATA_DIR=${dataDir} npx slipway audit log`,
+      `  ${cliEnv} npx slipway predict fraud --entity userId=u42 --value amount=31.5`,
+      `  ${cliEnv} npx slipway status fraud`,
+      `  ${cliEnv} npx slipway model show fraud`,
+      `  ${cliEnv} npx slipway audit log`,
       '',
       'Ctrl-C stops everything.',
       '',
