@@ -9,6 +9,7 @@ import {
   type Env,
 } from '@slipway/service-kit';
 import { z } from 'zod';
+import { parseFaults } from './faults.js';
 
 /**
  * The executor used when `SLIPWAY_WORKER_EXECUTOR` is unset: `auto`, i.e. decided per model
@@ -95,6 +96,22 @@ export const workerConfigSchema = z.object({
   SLIPWAY_WORKER_METRICS_ADDR: address.optional(),
   /** Health reports NOT_SERVING this long at shutdown before calls are refused. Default 0. */
   SLIPWAY_WORKER_DRAIN_DELAY_MS: durationMsSchema.default(0),
+  /**
+   * TEST-ONLY fault injection, `model@version:error=0.2,delay=40;…`: that share of the version's
+   * requests fail with INTERNAL and each waits the delay first. For end-to-end tests of canary
+   * analysis; never set in production.
+   */
+  SLIPWAY_WORKER_TEST_FAULTS: z
+    .string()
+    .trim()
+    .optional()
+    .superRefine((value, ctx) => {
+      try {
+        parseFaults(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    }),
 });
 
 /** The parsed configuration. */

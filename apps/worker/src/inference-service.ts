@@ -4,6 +4,7 @@ import type { inference } from '@slipway/contracts';
 import type { InferOutcome } from '@slipway/model-runtime';
 import { statusNameOf, type ServiceImplementation } from '@slipway/service-kit';
 import { SlipwayAttributes, tracer } from '@slipway/telemetry';
+import { applyFault, type Fault } from './faults.js';
 import type { ModelTable } from './model-table.js';
 import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.js';
 
@@ -31,6 +32,8 @@ export interface InferenceServiceOptions {
   readonly metrics?: WorkerMetrics;
   /** Set on spans as `slipway.worker.id`. */
   readonly workerId?: string;
+  /** Test-only faults by `model@version` (SLIPWAY_WORKER_TEST_FAULTS). */
+  readonly faults?: ReadonlyMap<string, Fault>;
 }
 
 function packageVersion(): string {
@@ -63,6 +66,7 @@ function timingAttributes(outcome: InferOutcome): Attributes {
  */
 export function createInferenceService(options: InferenceServiceOptions): ServiceImplementation<Definition> {
   const { table, serverReady } = options;
+  const faults = options.faults?.size ? options.faults : undefined;
   const metrics = options.metrics ?? createWorkerMetrics();
   const version = packageVersion();
   const spans = tracer('@slipway/worker', version);
@@ -85,6 +89,8 @@ export function createInferenceService(options: InferenceServiceOptions): Servic
         // The child span starts as the request enters the batch queue, so queue time is visible.
         const enqueuedAt = performance.now();
         try {
+          const fault = faults?.get(`${model.name}@${model.version}`);
+          if (fault) await applyFault(fault, `${model.name}@${model.version}`);
           const outcome = await model.inferWithTiming(request);
           if (serverSpan) {
             const labels = {

@@ -9,6 +9,7 @@ import {
 } from '@slipway/service-kit';
 import { LEASE_TTL_SECONDS, type WorkerConfig } from './config.js';
 import { loadVersion, type VersionSource } from './executor-choice.js';
+import { parseFaults } from './faults.js';
 import { createInferenceService } from './inference-service.js';
 import { defaultLoadSettings, type LoadSettings } from './load-settings.js';
 import { logScan, scanModelRepository } from './local-repository.js';
@@ -39,6 +40,9 @@ export interface Worker {
 /** Builds a worker from its configuration. Nothing is bound or loaded until `start()`. */
 export function createWorker(config: WorkerConfig, logger: Logger): Worker {
   const table = createModelTable();
+  if (config.SLIPWAY_WORKER_TEST_FAULTS) {
+    logger.warn({ faults: config.SLIPWAY_WORKER_TEST_FAULTS }, 'TEST-ONLY fault injection is on');
+  }
   const settings = defaultLoadSettings(config);
   let sync: RegistrySync | undefined;
   let localDone = false;
@@ -54,7 +58,12 @@ export function createWorker(config: WorkerConfig, logger: Logger): Worker {
   });
   server.add(
     inference.GRPCInferenceServiceService,
-    createInferenceService({ table, serverReady: ready, workerId: config.SLIPWAY_WORKER_ID }),
+    createInferenceService({
+      table,
+      serverReady: ready,
+      workerId: config.SLIPWAY_WORKER_ID,
+      faults: parseFaults(config.SLIPWAY_WORKER_TEST_FAULTS),
+    }),
   );
   // Runs once the server has stopped, so no call is using a model any more.
   server.onShutdown(() => table.close(), 'models');
