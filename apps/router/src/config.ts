@@ -40,6 +40,11 @@ export const routerConfigSchema = z.object({
   SLIPWAY_ROUTER_SHADOW_CONCURRENCY: z.coerce.number().int().min(1).default(64),
   /** Rows per ModelInfer call at most: PredictBatch splits larger groups (the workers' default limit is 64). */
   SLIPWAY_ROUTER_MAX_BATCH_ROWS: z.coerce.number().int().min(1).default(64),
+  /**
+   * Predict calls to the feature service and a worker in flight per model version; concurrent
+   * requests beyond it are coalesced into the next batch call. Default 2.
+   */
+  SLIPWAY_ROUTER_COALESCE_IN_FLIGHT: z.coerce.number().int().min(1).default(2),
   /** How often the router reports itself to the registry. Default 2s. */
   SLIPWAY_ROUTER_HEARTBEAT_MS: durationMsSchema.default(2_000),
   /** How long a replica that failed with UNAVAILABLE is skipped. Default 2s. */

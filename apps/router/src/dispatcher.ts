@@ -11,6 +11,7 @@ import type { RecordSink } from '@slipway/monitor-client';
 import { chooseVariant, shadowsFor, variantForVersion, type VariantChoice } from '@slipway/release';
 import { statusNameOf, type Logger, type ParentCall, type ServiceClient } from '@slipway/service-kit';
 import { currentTraceId, SlipwayAttributes } from '@slipway/telemetry';
+import { createCoalescer } from './coalescer.js';
 import type { ModelInfo } from './model-info.js';
 import type { RouterMetrics } from './router-metrics.js';
 import type { Routing } from './routing.js';
@@ -28,6 +29,8 @@ export interface DispatcherOptions {
   shadowConcurrency: number;
   /** Rows per ModelInfer call at most (the workers' batch limit); PredictBatch splits above it. */
   maxBatchRows: number;
+  /** Coalesced feature-and-model calls in flight per model version (see {@link createCoalescer}). */
+  coalesceInFlight: number;
   logger: Logger;
 }
 
@@ -63,6 +66,12 @@ export interface Dispatcher {
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { routing, records, metrics, logger } = options;
   const featureNames = new Map<string, Promise<string[]>>();
+  const coalescer = createCoalescer({
+    features: options.features,
+    pool: routing.pool,
+    maxInFlight: options.coalesceInFlight,
+    maxRows: options.maxBatchRows,
+  });
   let shadowsInFlight = 0;
 
   const namesOf = (fs: NonNullable<ModelInfo['featureSet']>): Promise<string[]> => {
@@ -271,27 +280,26 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const info = await awaitMaybe(routing.models.get(variant.model, variant.version));
       const fs = withFeatureSet(info);
       hash = fs.contentHash;
-      const fv = await options.features.getFeatureVector(
-        { featureSet: fs, entityKeys: request.entityKeys, requestValues: request.values, omitNames: true },
-        { parent },
-      );
-      vector = Float32Array.from(fv.vector);
-      const { response, attempts } = await routing.pool.infer(
-        variant.model,
-        variant.version,
-        vectorRequest(variant.model, variant.version, info.input.name, info.output, vector, 1),
+      const row = await coalescer.run(
+        info,
+        { entityKeys: request.entityKeys, requestValues: request.values },
         parent,
       );
-      if (attempts > 1) metrics.retried();
-      const scores = firstOutput(response).values;
+      vector = row.vector;
+      if (row.attempts > 1) metrics.retried();
+      const scores = row.scores;
       const featureStatus: Record<string, string> = {};
-      if (fv.statuses.some((s) => s !== features.FeatureStatus.FEATURE_STATUS_PRESENT)) {
-        const names = await namesOf(fs).catch(() => [] as string[]);
-        fv.statuses.forEach((s, i) => {
+      if (row.statuses.some((s) => s !== features.FeatureStatus.FEATURE_STATUS_PRESENT)) {
+        const names =
+          row.featureNames.length > 0 ? row.featureNames : await namesOf(fs).catch(() => [] as string[]);
+        row.statuses.forEach((s, i) => {
           if (s !== features.FeatureStatus.FEATURE_STATUS_PRESENT)
             featureStatus[names[i] ?? `feature_${i}`] = STATUS_NAMES[s] ?? String(s);
         });
       }
+      const span = trace.getActiveSpan();
+      if (row.batchSize > 1 && span?.isRecording())
+        span.setAttribute(SlipwayAttributes.BATCH_SIZE, row.batchSize);
       const latency = performance.now() - started;
       metrics.request(deployment.name, variant.name, 'OK', 'predict', latency);
       records.record({

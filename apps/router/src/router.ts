@@ -60,6 +60,7 @@ export function createRouter(config: RouterConfig, logger: Logger): Router {
     metrics,
     shadowConcurrency: config.SLIPWAY_ROUTER_SHADOW_CONCURRENCY,
     maxBatchRows: config.SLIPWAY_ROUTER_MAX_BATCH_ROWS,
+    coalesceInFlight: config.SLIPWAY_ROUTER_COALESCE_IN_FLIGHT,
     logger,
   });
   const server = createServiceServer({
