@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { registry, serving } from '@slipway/contracts';
+import { monitor, registry, serving } from '@slipway/contracts';
 import { createClient, type ServiceClient } from '@slipway/service-kit';
 
 /** Where the CLI finds the platform and who it is. */
@@ -8,6 +8,8 @@ export interface CliContext {
   readonly registryAddress: string;
   /** The router's PredictionService, for `slipway predict`. */
   readonly routerAddress: string;
+  /** The monitor's MonitorService, for `slipway monitor`, `outcome` and the reports. */
+  readonly monitorAddress: string;
   readonly token: string | undefined;
   readonly json: boolean;
   readonly dataDir: string;
@@ -16,6 +18,7 @@ export interface CliContext {
   endpoints(): ServiceClient<typeof registry.EndpointServiceService>;
   audit(): ServiceClient<typeof registry.AuditServiceService>;
   predictions(): ServiceClient<typeof serving.PredictionServiceService>;
+  monitor(): ServiceClient<typeof monitor.MonitorServiceService>;
   close(): void;
 }
 
@@ -24,17 +27,20 @@ export interface GlobalOptions {
   json?: boolean;
   registry?: string;
   router?: string;
+  monitor?: string;
 }
 
 /**
  * Reads `SLIPWAY_REGISTRY_ADDR` (default 127.0.0.1:7001), `SLIPWAY_ROUTER_ADDR` (default
- * 127.0.0.1:8001; `--registry` and `--router` take precedence), the token from `SLIPWAY_TOKEN` or
- * `<SLIPWAY_DATA_DIR>/admin.token` (written by `slipway up`), and the output mode.
+ * 127.0.0.1:8001), `SLIPWAY_MONITOR_ADDR` (default 127.0.0.1:7003; `--registry`, `--router` and
+ * `--monitor` take precedence), the token from `SLIPWAY_TOKEN` or `<SLIPWAY_DATA_DIR>/admin.token`
+ * (written by `slipway up`), and the output mode.
  */
 export function createCliContext(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): CliContext {
   const dataDir = env['SLIPWAY_DATA_DIR'] || '.slipway';
   const registryAddress = options.registry || env['SLIPWAY_REGISTRY_ADDR'] || '127.0.0.1:7001';
   const routerAddress = options.router || env['SLIPWAY_ROUTER_ADDR'] || '127.0.0.1:8001';
+  const monitorAddress = options.monitor || env['SLIPWAY_MONITOR_ADDR'] || '127.0.0.1:7003';
   const token = env['SLIPWAY_TOKEN'] || readTokenFile(path.join(dataDir, 'admin.token'));
   const clients = new Map<string, { close(): void }>();
   const lazy = <T extends { close(): void }>(key: string, make: () => T): T => {
@@ -49,6 +55,7 @@ export function createCliContext(options: GlobalOptions, env: NodeJS.ProcessEnv 
   return {
     registryAddress,
     routerAddress,
+    monitorAddress,
     token,
     json: options.json ?? false,
     dataDir,
@@ -62,6 +69,7 @@ export function createCliContext(options: GlobalOptions, env: NodeJS.ProcessEnv 
       lazy('predictions', () =>
         createClient(serving.PredictionServiceService, routerAddress, { token, defaultDeadlineMs: 10_000 }),
       ),
+    monitor: () => lazy('monitor', () => createClient(monitor.MonitorServiceService, monitorAddress, opts)),
     close: () => {
       for (const client of clients.values()) client.close();
       clients.clear();

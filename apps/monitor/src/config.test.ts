@@ -8,6 +8,8 @@ describe('monitorConfigSchema', () => {
       SLIPWAY_MONITOR_ADDR: '127.0.0.1:7003',
       SLIPWAY_MONITOR_DATA_DIR: '.slipway/monitor',
       SLIPWAY_MONITOR_RETENTION_DAYS: 7,
+      SLIPWAY_MONITOR_SUMMARY_RETENTION_DAYS: 90,
+      SLIPWAY_MONITOR_ANALYSIS_TICK_MS: 1_000,
       SLIPWAY_MONITOR_DRAIN_DELAY_MS: 0,
     });
   });
@@ -20,6 +22,7 @@ describe('monitorConfigSchema', () => {
         SLIPWAY_MONITOR_TOKENS: 'tok=router:deployer',
         SLIPWAY_MONITOR_METRICS_ADDR: ' ',
         SLIPWAY_MONITOR_RETENTION_DAYS: '30',
+        SLIPWAY_MONITOR_SUMMARY_RETENTION_DAYS: '365',
         SLIPWAY_MONITOR_DRAIN_DELAY_MS: '2000',
       }),
     ).toEqual({
@@ -27,6 +30,8 @@ describe('monitorConfigSchema', () => {
       SLIPWAY_MONITOR_DATA_DIR: '/var/lib/slipway/monitor',
       SLIPWAY_MONITOR_TOKENS: [{ token: 'tok', actor: 'router', role: 'deployer' }],
       SLIPWAY_MONITOR_RETENTION_DAYS: 30,
+      SLIPWAY_MONITOR_SUMMARY_RETENTION_DAYS: 365,
+      SLIPWAY_MONITOR_ANALYSIS_TICK_MS: 1_000,
       SLIPWAY_MONITOR_DRAIN_DELAY_MS: 2000,
     });
   });

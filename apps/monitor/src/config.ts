@@ -1,4 +1,4 @@
-import { addressSchema as address, tokenListSchema } from '@slipway/service-kit';
+import { addressSchema as address, durationMsSchema, tokenListSchema } from '@slipway/service-kit';
 import { z } from 'zod';
 
 /**
@@ -22,6 +22,22 @@ export const monitorConfigSchema = z.object({
    * and every hour. Default 7.
    */
   SLIPWAY_MONITOR_RETENTION_DAYS: z.coerce.number().int().min(1).default(7),
+  /**
+   * Per-minute rollups (health), outcomes (labels, KPI events) and experiment assignments older
+   * than this many days are deleted by the same sweeps. Default 90; never shorter than
+   * SLIPWAY_MONITOR_RETENTION_DAYS (the larger of the two applies).
+   */
+  SLIPWAY_MONITOR_SUMMARY_RETENTION_DAYS: z.coerce.number().int().min(1).default(90),
+  /**
+   * The registry: deployments to analyse (canary steps, decision thresholds, shadow and stable
+   * variants), reference profiles (GetDrift), and where rollout decisions are written. Unset: no
+   * automated release analysis and no GetDrift; thresholds default to 0.5.
+   */
+  SLIPWAY_REGISTRY_ADDR: address.optional(),
+  /** Bearer token with the deployer role for the registry (rollout decisions). */
+  SLIPWAY_MONITOR_TOKEN: z.string().trim().min(1).optional(),
+  /** How often deployments in canary are checked for a finished interval. Default 1s. */
+  SLIPWAY_MONITOR_ANALYSIS_TICK_MS: durationMsSchema.default(1_000),
   /** Health reports NOT_SERVING this long at shutdown before calls are refused. Default 0. */
   SLIPWAY_MONITOR_DRAIN_DELAY_MS: z.coerce.number().int().min(0).default(0),
 });

@@ -4,7 +4,7 @@ import { monitor } from '@slipway/contracts';
 import { createClient } from '@slipway/service-kit';
 import { createTempDir, ensureBuilt, repoRoot, startApp, useAppHarness } from '@slipway/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { predictionRecords } from './testing/fixtures.js';
+import { predictionRecord, predictionRecords } from './testing/fixtures.js';
 
 useAppHarness();
 
@@ -68,5 +68,57 @@ describe('apps/monitor/dist/main.js', () => {
     const stopped = await app.stop();
     expect(stopped).toMatchObject({ code: 0, timedOut: false });
     expect(app.logs().some((line) => line.includes('shutdown complete'))).toBe(true);
+  });
+
+  it('exposes requests and errors per variant and recent latency quantiles on /metrics', async () => {
+    const dir = await createTempDir('monitor-app-');
+    const app = await startApp({
+      name: 'monitor',
+      entry: path.join(repoRoot, 'apps/monitor/dist/main.js'),
+      env: {
+        SLIPWAY_MONITOR_ADDR: '127.0.0.1:0',
+        SLIPWAY_MONITOR_DATA_DIR: dir.path,
+        SLIPWAY_MONITOR_TOKENS: 'dep=router:deployer',
+        SLIPWAY_MONITOR_METRICS_ADDR: '127.0.0.1:0',
+      },
+    });
+    const now = Date.now();
+    const records = Array.from({ length: 100 }, (_, i) =>
+      predictionRecord(i, {
+        time: new Date(now - 1_000 - i),
+        latencyMs: i < 90 ? 5 : 50,
+        status: i % 10 === 0 ? 'UNAVAILABLE' : 'OK',
+        variant: i < 80 ? 'stable' : 'candidate',
+      }),
+    );
+    const client = createClient(monitor.MonitorServiceService, app.address, { token: 'dep' });
+    try {
+      await client.ingestPredictions([{ records }]);
+    } finally {
+      client.close();
+    }
+    const metricsLine = await app.waitForLog((line) => line.json?.['msg'] === 'metrics endpoint');
+    const metrics = await (await fetch(`http://${String(metricsLine.json!['address'])}/metrics`)).text();
+    const sample = (name: string, labels: Record<string, string>): number | undefined => {
+      const line = metrics
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)),
+        );
+      return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    const stable = { deployment: 'fraud', variant: 'stable' };
+    expect(sample('slipway_monitor_predictions_total', { ...stable, status: 'OK' })).toBe(72);
+    expect(sample('slipway_monitor_predictions_total', { ...stable, status: 'UNAVAILABLE' })).toBe(8);
+    expect(sample('slipway_monitor_prediction_errors_total', { ...stable, status: 'UNAVAILABLE' })).toBe(8);
+    expect(sample('slipway_monitor_prediction_errors_total', { ...stable, status: 'OK' })).toBeUndefined();
+    const latency = (variant: string, quantile: string) =>
+      sample('slipway_monitor_recent_latency', { deployment: 'fraud', variant, quantile });
+    expect(latency('stable', '0.5')).toBeCloseTo(5, 0);
+    // Candidate: 10 requests at 5 ms, 10 at 50 ms.
+    expect(latency('candidate', '0.5')).toBeCloseTo(5, 0);
+    expect(latency('candidate', '0.99')).toBeCloseTo(50, 0);
+    expect(await app.stop()).toMatchObject({ code: 0, timedOut: false });
   });
 });

@@ -11,6 +11,7 @@ function fakeStore(): PredictionStore & { cutoffs: number[] } {
     cutoffs,
     insert: () => Promise.reject(new Error('not used')),
     list: () => Promise.reject(new Error('not used')),
+    window: () => Promise.reject(new Error('not used')),
     deleteBefore: async (cutoffMs) => {
       cutoffs.push(cutoffMs);
       return 0;

@@ -39,6 +39,8 @@ export interface PlatformOptions {
   env?: Record<string, string>;
   /** Rows of demo data to train on (default 2000). */
   rows?: number;
+  /** Extra environment for the workers (e.g. SLIPWAY_WORKER_TEST_FAULTS). */
+  workerEnv?: Record<string, string>;
 }
 
 export interface Platform {
@@ -99,6 +101,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
             SLIPWAY_MONITOR_ADDR: '127.0.0.1:0',
             SLIPWAY_MONITOR_DATA_DIR: path.join(dir, 'monitor'),
             SLIPWAY_MONITOR_TOKENS: TOKENS,
+            SLIPWAY_REGISTRY_ADDR: registryApp.address,
+            SLIPWAY_MONITOR_TOKEN: TOKEN,
+            SLIPWAY_MONITOR_ANALYSIS_TICK_MS: '200',
           },
         });
 
@@ -138,6 +143,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
           SLIPWAY_REGISTRY_ADDR: registryApp.address,
           SLIPWAY_WORKER_TOKEN: TOKEN,
           SLIPWAY_WORKER_HEARTBEAT_MS: '500',
+          ...options.workerEnv,
         },
       }),
     );

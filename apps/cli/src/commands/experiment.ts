@@ -1,4 +1,4 @@
-import { registry } from '@slipway/contracts';
+import { registry, type monitor } from '@slipway/contracts';
 import {
   findVariant,
   startExperiment,
@@ -8,15 +8,49 @@ import {
 } from '@slipway/release';
 import { NotFoundError } from '@slipway/service-kit';
 import type { Command } from 'commander';
-import { collect, parsePair, parsePercent, parseVersion } from '../arguments.js';
+import { collect, parseNumber, parsePair, parsePercent, parseVersion } from '../arguments.js';
 import type { CliContext } from '../context.js';
 import { changeDeployment, changeOptions, type ChangeOptions } from '../deployment-change.js';
 import { UsageError } from '../exit-codes.js';
+import { printFields, printJson, printTable } from '../output.js';
 import type { Run } from '../run.js';
+import { askMonitor, formatNumber, formatPValue } from './monitor.js';
 
 const { StrategyKind: Kind, VariantRole: Role } = registry;
 
-/** `slipway experiment start|stop`. */
+/** The arms, the comparisons with the control and the sample size of a GetExperimentReport answer. */
+export function printExperimentReport(r: monitor.GetExperimentReportResponse, mde: number): void {
+  printFields([
+    ['experiment', r.experiment],
+    ['deployment', r.deployment],
+    ['kpi', r.kpi],
+    ['needed', `${r.requiredUnitsPerArm} units per arm to detect ${mde} (alpha 0.05, power 0.8)`],
+  ]);
+  process.stdout.write('\n');
+  printTable(
+    ['arm', 'units', 'mean', 'std dev'],
+    r.arms.map((a) => [a.arm, String(a.units), formatNumber(a.mean, 4), formatNumber(a.stdDev, 4)]),
+  );
+  if (r.comparisons.length === 0) {
+    process.stdout.write('\nno comparison yet: every arm needs at least 2 units\n');
+    return;
+  }
+  process.stdout.write('\n');
+  printTable(
+    ['arm', 'vs', 'difference', '95% CI', 'p-value', 'test', 'significant'],
+    r.comparisons.map((c) => [
+      c.arm,
+      c.control,
+      formatNumber(c.difference, 4),
+      `[${formatNumber(c.ciLow, 4)}, ${formatNumber(c.ciHigh, 4)}]`,
+      formatPValue(c.pValue),
+      c.test,
+      c.significant ? 'yes' : 'no',
+    ]),
+  );
+}
+
+/** `slipway experiment start|stop|report`. */
 export function experimentCommands(program: Command, run: Run): void {
   const experiment = program
     .command('experiment')
@@ -72,6 +106,23 @@ export function experimentCommands(program: Command, run: Run): void {
       );
     }),
   );
+  experiment
+    .command('report <name>')
+    .description("the experiment's KPI per arm, compared with the control (from the monitor)")
+    .requiredOption('--kpi <name>', 'the KPI outcome to compare, e.g. converted or revenue')
+    .option('--mde <difference>', 'smallest absolute difference worth detecting, for the sample size', '0.02')
+    .option('--control <arm>', 'the baseline arm (default: "control", else the first arm assigned)')
+    .action(
+      run(async (ctx, cmd) => {
+        const opts = cmd.opts<{ kpi: string; mde: string; control?: string }>();
+        const mde = parseNumber(opts.mde, '--mde');
+        if (!(mde > 0)) throw new UsageError(`--mde "${opts.mde}" must be a positive difference, e.g. 0.02`);
+        const request = { experiment: String(cmd.args[0]), kpi: opts.kpi, mde, control: opts.control ?? '' };
+        const response = await askMonitor(ctx, (m) => m.getExperimentReport(request));
+        if (ctx.json) return printJson(response);
+        printExperimentReport(response, mde);
+      }),
+    );
 }
 
 /** `control=7:50` or `treatment=fraud@8:50`. */

@@ -89,6 +89,8 @@ export async function up(options: UpOptions): Promise<void> {
       SLIPWAY_MONITOR_ADDR: options.monitorAddress,
       SLIPWAY_MONITOR_DATA_DIR: path.join(dataDir, 'monitor'),
       SLIPWAY_MONITOR_TOKENS: `${adminToken}=admin:admin,${serviceToken}=slipway:deployer`,
+      SLIPWAY_REGISTRY_ADDR: registryAddress,
+      SLIPWAY_MONITOR_TOKEN: serviceToken,
     },
   });
   const monitorAddress = monitorChild.address!;

@@ -51,3 +51,87 @@ export const predictionRecords = sqliteTable(
     index('prediction_records_time').on(t.time),
   ],
 );
+
+/**
+ * Delayed labels and KPI events (IngestOutcomes), joined with predictions at query time: by
+ * request id (labels, per-request KPIs) or by unit key and deployment (experiment KPIs). The
+ * primary key is the idempotency key (sent, or derived from the request id or unit, the KPI and
+ * the time).
+ */
+export const outcomes = sqliteTable(
+  'outcomes',
+  {
+    outcomeId: text('outcome_id').primaryKey(),
+    /** '' when the outcome belongs to a unit. */
+    requestId: text('request_id').notNull(),
+    /** '' when the outcome belongs to a request. */
+    unitKey: text('unit_key').notNull(),
+    /** Required with a unit key; may be '' for a request's outcome. */
+    deployment: text('deployment').notNull(),
+    /** The true label; null for a KPI event. */
+    label: real('label'),
+    /** '' for a bare label. */
+    kpi: text('kpi').notNull(),
+    value: real('value').notNull(),
+    /** When it happened, epoch ms. */
+    time: integer('time').notNull(),
+  },
+  (t) => [
+    // The label of a prediction: the newest one per request id.
+    index('outcomes_request_id_time').on(t.requestId, t.time),
+    index('outcomes_kpi_deployment_unit').on(t.kpi, t.deployment, t.unitKey),
+    index('outcomes_time').on(t.time),
+  ],
+);
+
+/**
+ * Traffic per minute and series (deployment, variant, model, version, shadow): request counts by
+ * status and a mergeable latency sketch (DDSketch, `@slipway/monitoring`). Updated in the
+ * transaction that stores the records, so it always agrees with them; kept longer than the raw
+ * records, so health over days merges a few rows per minute instead of scanning records.
+ */
+export const predictionRollups = sqliteTable(
+  'prediction_rollups',
+  {
+    deployment: text('deployment').notNull(),
+    variant: text('variant').notNull(),
+    model: text('model').notNull(),
+    version: integer('version').notNull(),
+    shadow: integer('shadow', { mode: 'boolean' }).notNull(),
+    /** Start of the minute, epoch ms (a multiple of 60,000). */
+    minute: integer('minute').notNull(),
+    requests: integer('requests').notNull(),
+    /** Requests whose status is not OK. */
+    errors: integer('errors').notNull(),
+    /** `{ "OK": 118, "UNAVAILABLE": 2 }`. */
+    byStatus: text('by_status').notNull(),
+    /** `QuantileSketch.serialize()` of the latencies (ms). */
+    latency: blob('latency', { mode: 'buffer' }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.deployment, t.variant, t.model, t.version, t.shadow, t.minute] }),
+    index('prediction_rollups_deployment_minute').on(t.deployment, t.minute),
+    index('prediction_rollups_minute').on(t.minute),
+  ],
+);
+
+/**
+ * The arm each unit of an experiment was first assigned to (the earliest prediction wins, in
+ * whatever order records arrive). Kept as long as the rollups, so an experiment report survives
+ * the retention of raw records.
+ */
+export const experimentUnits = sqliteTable(
+  'experiment_units',
+  {
+    experiment: text('experiment').notNull(),
+    unitKey: text('unit_key').notNull(),
+    deployment: text('deployment').notNull(),
+    arm: text('arm').notNull(),
+    /** Time of the unit's first prediction in the experiment, epoch ms. */
+    firstTime: integer('first_time').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.experiment, t.unitKey] }),
+    index('experiment_units_first_time').on(t.firstTime),
+  ],
+);

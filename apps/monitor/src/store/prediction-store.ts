@@ -53,8 +53,19 @@ export interface PredictionPage {
   readonly total: number;
 }
 
+/** The records of one deployment in a time range, for windowed analysis. */
+export interface WindowQuery {
+  readonly deployment: string;
+  /** Only this variant; undefined: every variant. */
+  readonly variant?: string;
+  /** Prediction time from (inclusive) and to (exclusive), epoch ms. */
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
 /**
- * Where prediction records live. SQLite implements it today (`createSqlitePredictionStore`).
+ * Where prediction records live. SQLite implements it today (`createSqlitePredictionStore`, which
+ * also implements the analysis queries of `MonitorStore`).
  *
  * Contract, whatever the implementation:
  * - `insert` is atomic and durable once it resolves, and idempotent by (request id, variant): a
@@ -66,6 +77,8 @@ export interface PredictionPage {
 export interface PredictionStore {
   insert(records: readonly Prediction[]): Promise<InsertOutcome>;
   list(query: PredictionQuery): Promise<PredictionPage>;
+  /** Every record of a deployment (optionally one variant) in the window, oldest first. */
+  window(query: WindowQuery): Promise<Prediction[]>;
   /** Resolves with the number of records deleted. */
   deleteBefore(cutoffMs: number): Promise<number>;
 }

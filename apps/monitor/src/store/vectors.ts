@@ -30,3 +30,9 @@ export function decodeFloat64(blob: Uint8Array): Float64Array {
   for (let i = 0; i < out.length; i++) out[i] = view.getFloat64(i * 8, true);
   return out;
 }
+
+/** The first value of a float64 BLOB ({@link encodeFloat64}); undefined when it is empty. */
+export function firstFloat64(blob: Uint8Array): number | undefined {
+  if (blob.byteLength < 8) return undefined;
+  return new DataView(blob.buffer, blob.byteOffset, 8).getFloat64(0, true);
+}

@@ -24,13 +24,17 @@ export interface RunningMonitor extends MonitorServer {
   close(): Promise<void>;
 }
 
-/** Starts the monitor on 127.0.0.1:0 over a fresh data directory. */
-export async function startMonitor(): Promise<RunningMonitor> {
+/**
+ * Starts the monitor on 127.0.0.1:0 over a fresh data directory; `env` adds configuration (e.g.
+ * `SLIPWAY_REGISTRY_ADDR`).
+ */
+export async function startMonitor(env: Readonly<Record<string, string>> = {}): Promise<RunningMonitor> {
   const dir = await mkdtemp(path.join(tmpdir(), 'monitor-grpc-'));
   const config = parseConfig(monitorConfigSchema, {
     SLIPWAY_MONITOR_ADDR: '127.0.0.1:0',
     SLIPWAY_MONITOR_DATA_DIR: dir,
     SLIPWAY_MONITOR_TOKENS: TOKENS,
+    ...env,
   });
   const built = createMonitorServer(config, createLogger('monitor', { level: 'warn' }));
   const { address } = await built.server.start();

@@ -26,6 +26,11 @@ export interface FakeMonitor {
   stop(): Promise<void>;
 }
 
+/** A handler for the methods the fake does not serve. */
+const unimplemented = (method: string) => async (): Promise<never> => {
+  throw new Error(`${method} is not implemented by the fake`);
+};
+
 /** Starts a fake monitor on `address` (default a free port on loopback). */
 export async function startFakeMonitor(address = '127.0.0.1:0'): Promise<FakeMonitor> {
   const server: ServiceServer = createServiceServer({
@@ -65,9 +70,14 @@ export async function startFakeMonitor(address = '127.0.0.1:0'): Promise<FakeMon
         fake.calls++;
         return { accepted: BigInt(accepted), duplicates: BigInt(records.length - accepted) };
       },
-      async listPredictions() {
-        throw new Error('not implemented by the fake');
-      },
+      // The sink only ingests predictions; the rest of the service is not the fake's business.
+      listPredictions: unimplemented('listPredictions'),
+      ingestOutcomes: unimplemented('ingestOutcomes'),
+      getHealth: unimplemented('getHealth'),
+      getDrift: unimplemented('getDrift'),
+      getPerformance: unimplemented('getPerformance'),
+      getShadowReport: unimplemented('getShadowReport'),
+      getExperimentReport: unimplemented('getExperimentReport'),
     },
     { ingestPredictions: 'deployer' },
   );

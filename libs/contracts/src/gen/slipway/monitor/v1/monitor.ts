@@ -91,6 +91,216 @@ export interface ListPredictionsResponse {
   total: bigint;
 }
 
+/** Something that happened after a prediction: a delayed label or a business KPI event. */
+export interface Outcome {
+  /** Idempotency key; empty: derived from request_id (or unit_key), kpi and time. */
+  outcomeId: string;
+  /** The prediction it belongs to (delayed labels, per-request KPIs)... */
+  requestId: string;
+  /** ...or the unit it belongs to, e.g. "u42" (experiment KPIs such as conversions). */
+  unitKey: string;
+  /** Required with unit_key: the deployment whose experiment the unit took part in. */
+  deployment: string;
+  /** The true label of a prediction (binary classifiers: 0 or 1). */
+  label?:
+    | number
+    | undefined;
+  /** A KPI event: name and value, e.g. converted = 1, revenue = 12.5. */
+  kpi: string;
+  value: number;
+  /** When it happened; unset: when received. */
+  time: Date | undefined;
+}
+
+export interface IngestOutcomesRequest {
+  outcomes: Outcome[];
+}
+
+export interface IngestOutcomesResponse {
+  accepted: bigint;
+  duplicates: bigint;
+}
+
+export interface GetHealthRequest {
+  deployment: string;
+  /** Default 3600 (one hour). */
+  windowSeconds: number;
+}
+
+export interface VariantHealth {
+  variant: string;
+  model: string;
+  version: number;
+  requests: bigint;
+  errors: bigint;
+  errorRate: number;
+  /** Requests by gRPC status code name. */
+  byStatus: { [key: string]: bigint };
+  /** DEADLINE_EXCEEDED answers. */
+  timeouts: bigint;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  shadow: boolean;
+}
+
+export interface VariantHealth_ByStatusEntry {
+  key: string;
+  value: bigint;
+}
+
+export interface GetHealthResponse {
+  deployment: string;
+  windowStart: Date | undefined;
+  windowEnd: Date | undefined;
+  variants: VariantHealth[];
+}
+
+export interface GetDriftRequest {
+  deployment: string;
+  /** Empty: the stable variant. */
+  variant: string;
+  /** Default 3600. */
+  windowSeconds: number;
+}
+
+export interface FeatureDrift {
+  feature: string;
+  /** e.g. "ks", "psi", "chi2", "jensen_shannon". */
+  method: string;
+  statistic: number;
+  /** After the multiple-testing correction; NaN where the method has none. */
+  pValue: number;
+  psi: number;
+  threshold: number;
+  /** "ok", "drift" or "insufficient_data". */
+  status: string;
+  samples: bigint;
+}
+
+export interface GetDriftResponse {
+  deployment: string;
+  variant: string;
+  model: string;
+  version: number;
+  samples: bigint;
+  features: FeatureDrift[];
+  prediction:
+    | FeatureDrift
+    | undefined;
+  /** Any feature (or the prediction) drifted. */
+  drifted: boolean;
+  /** How p-values were corrected for testing many features at once, e.g. "benjamini-hochberg". */
+  correction: string;
+  windowStart: Date | undefined;
+  windowEnd: Date | undefined;
+}
+
+export interface GetPerformanceRequest {
+  deployment: string;
+  /** Empty: every non-shadow variant together. */
+  variant: string;
+  /** Default 86400 (one day). */
+  windowSeconds: number;
+  /** Buckets of prediction time within the window; 0: one bucket. */
+  bucketSeconds: number;
+}
+
+export interface PerformanceWindow {
+  start: Date | undefined;
+  end: Date | undefined;
+  predictions: bigint;
+  labelled: bigint;
+  labelCoverage: number;
+  auc: number;
+  logLoss: number;
+  accuracy: number;
+  precision: number;
+  recall: number;
+  /** Expected calibration error. */
+  calibrationError: number;
+  threshold: number;
+}
+
+export interface GetPerformanceResponse {
+  deployment: string;
+  total: PerformanceWindow | undefined;
+  windows: PerformanceWindow[];
+}
+
+export interface GetShadowReportRequest {
+  deployment: string;
+  /** Default 3600. */
+  windowSeconds: number;
+  /** Disagreement examples to return. Default 5. */
+  examples: number;
+}
+
+export interface ShadowDisagreement {
+  requestId: string;
+  primaryScore: number;
+  shadowScore: number;
+}
+
+export interface GetShadowReportResponse {
+  deployment: string;
+  primaryVariant: string;
+  shadowVariant: string;
+  pairs: bigint;
+  /** Share of pairs on the same side of the decision threshold. */
+  agreement: number;
+  meanAbsDiff: number;
+  maxAbsDiff: number;
+  primaryP50Ms: number;
+  primaryP99Ms: number;
+  shadowP50Ms: number;
+  shadowP99Ms: number;
+  examples: ShadowDisagreement[];
+  threshold: number;
+}
+
+export interface GetExperimentReportRequest {
+  experiment: string;
+  /** The KPI to compare, e.g. "converted" (a rate when its values are 0/1) or "revenue". */
+  kpi: string;
+  /** Minimum detectable effect for the sample-size estimate (absolute). Default 0.02. */
+  mde: number;
+  /** The baseline arm; empty: the first arm in assignment order ("control" when present). */
+  control: string;
+}
+
+export interface ArmResult {
+  arm: string;
+  /** Units assigned to the arm. */
+  units: bigint;
+  /** Conversion rate (binary KPI) or mean KPI per unit. */
+  mean: number;
+  stdDev: number;
+}
+
+export interface ArmComparison {
+  arm: string;
+  control: string;
+  difference: number;
+  ciLow: number;
+  ciHigh: number;
+  pValue: number;
+  /** "two-proportion-z" or "welch-t". */
+  test: string;
+  significant: boolean;
+}
+
+export interface GetExperimentReportResponse {
+  experiment: string;
+  deployment: string;
+  kpi: string;
+  arms: ArmResult[];
+  comparisons: ArmComparison[];
+  /** Units per arm needed to detect `mde` at alpha 0.05 with power 0.8. */
+  requiredUnitsPerArm: bigint;
+}
+
 function createBasePredictionRecord(): PredictionRecord {
   return {
     requestId: "",
@@ -1022,6 +1232,3202 @@ export const ListPredictionsResponse: MessageFns<ListPredictionsResponse> = {
   },
 };
 
+function createBaseOutcome(): Outcome {
+  return {
+    outcomeId: "",
+    requestId: "",
+    unitKey: "",
+    deployment: "",
+    label: undefined,
+    kpi: "",
+    value: 0,
+    time: undefined,
+  };
+}
+
+export const Outcome: MessageFns<Outcome> = {
+  encode(message: Outcome, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.outcomeId !== "") {
+      writer.uint32(10).string(message.outcomeId);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(18).string(message.requestId);
+    }
+    if (message.unitKey !== "") {
+      writer.uint32(26).string(message.unitKey);
+    }
+    if (message.deployment !== "") {
+      writer.uint32(34).string(message.deployment);
+    }
+    if (message.label !== undefined) {
+      writer.uint32(41).double(message.label);
+    }
+    if (message.kpi !== "") {
+      writer.uint32(50).string(message.kpi);
+    }
+    if (message.value !== 0) {
+      writer.uint32(57).double(message.value);
+    }
+    if (message.time !== undefined) {
+      Timestamp.encode(toTimestamp(message.time), writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Outcome {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOutcome();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.outcomeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.unitKey = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.deployment = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.label = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.kpi = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.value = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.time = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Outcome {
+    return {
+      outcomeId: isSet(object.outcomeId)
+        ? globalThis.String(object.outcomeId)
+        : isSet(object.outcome_id)
+        ? globalThis.String(object.outcome_id)
+        : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      unitKey: isSet(object.unitKey)
+        ? globalThis.String(object.unitKey)
+        : isSet(object.unit_key)
+        ? globalThis.String(object.unit_key)
+        : "",
+      deployment: isSet(object.deployment) ? globalThis.String(object.deployment) : "",
+      label: isSet(object.label) ? globalThis.Number(object.label) : undefined,
+      kpi: isSet(object.kpi) ? globalThis.String(object.kpi) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+      time: isSet(object.time) ? fromJsonTimestamp(object.time) : undefined,
+    };
+  },
+
+  toJSON(message: Outcome): unknown {
+    const obj: any = {};
+    if (message.outcomeId !== "") {
+      obj.outcomeId = message.outcomeId;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.unitKey !== "") {
+      obj.unitKey = message.unitKey;
+    }
+    if (message.deployment !== "") {
+      obj.deployment = message.deployment;
+    }
+    if (message.label !== undefined) {
+      obj.label = floatToJson(message.label);
+    }
+    if (message.kpi !== "") {
+      obj.kpi = message.kpi;
+    }
+    if (message.value !== 0) {
+      obj.value = floatToJson(message.value);
+    }
+    if (message.time !== undefined) {
+      obj.time = message.time.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Outcome>, I>>(base?: I): Outcome {
+    return Outcome.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Outcome>, I>>(object: I): Outcome {
+    const message = createBaseOutcome();
+    message.outcomeId = object.outcomeId ?? "";
+    message.requestId = object.requestId ?? "";
+    message.unitKey = object.unitKey ?? "";
+    message.deployment = object.deployment ?? "";
+    message.label = object.label ?? undefined;
+    message.kpi = object.kpi ?? "";
+    message.value = object.value ?? 0;
+    message.time = object.time ?? undefined;
+    return message;
+  },
+};
+
+function createBaseIngestOutcomesRequest(): IngestOutcomesRequest {
+  return { outcomes: [] };
+}
+
+export const IngestOutcomesRequest: MessageFns<IngestOutcomesRequest> = {
+  encode(message: IngestOutcomesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.outcomes) {
+      Outcome.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IngestOutcomesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIngestOutcomesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.outcomes.push(Outcome.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IngestOutcomesRequest {
+    return {
+      outcomes: globalThis.Array.isArray(object?.outcomes) ? object.outcomes.map((e: any) => Outcome.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: IngestOutcomesRequest): unknown {
+    const obj: any = {};
+    if (message.outcomes?.length) {
+      obj.outcomes = message.outcomes.map((e) => Outcome.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<IngestOutcomesRequest>, I>>(base?: I): IngestOutcomesRequest {
+    return IngestOutcomesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<IngestOutcomesRequest>, I>>(object: I): IngestOutcomesRequest {
+    const message = createBaseIngestOutcomesRequest();
+    message.outcomes = object.outcomes?.map((e) => Outcome.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseIngestOutcomesResponse(): IngestOutcomesResponse {
+  return { accepted: 0n, duplicates: 0n };
+}
+
+export const IngestOutcomesResponse: MessageFns<IngestOutcomesResponse> = {
+  encode(message: IngestOutcomesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accepted !== 0n) {
+      if (BigInt.asUintN(64, message.accepted) !== message.accepted) {
+        throw new globalThis.Error("value provided for field message.accepted of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.accepted);
+    }
+    if (message.duplicates !== 0n) {
+      if (BigInt.asUintN(64, message.duplicates) !== message.duplicates) {
+        throw new globalThis.Error("value provided for field message.duplicates of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.duplicates);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IngestOutcomesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIngestOutcomesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.accepted = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.duplicates = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IngestOutcomesResponse {
+    return {
+      accepted: isSet(object.accepted) ? BigInt(object.accepted) : 0n,
+      duplicates: isSet(object.duplicates) ? BigInt(object.duplicates) : 0n,
+    };
+  },
+
+  toJSON(message: IngestOutcomesResponse): unknown {
+    const obj: any = {};
+    if (message.accepted !== 0n) {
+      obj.accepted = message.accepted.toString();
+    }
+    if (message.duplicates !== 0n) {
+      obj.duplicates = message.duplicates.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<IngestOutcomesResponse>, I>>(base?: I): IngestOutcomesResponse {
+    return IngestOutcomesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<IngestOutcomesResponse>, I>>(object: I): IngestOutcomesResponse {
+    const message = createBaseIngestOutcomesResponse();
+    message.accepted = (object.accepted !== undefined && object.accepted !== null) ? BigInt(object.accepted) : 0n;
+    message.duplicates = (object.duplicates !== undefined && object.duplicates !== null)
+      ? BigInt(object.duplicates)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseGetHealthRequest(): GetHealthRequest {
+  return { deployment: "", windowSeconds: 0 };
+}
+
+export const GetHealthRequest: MessageFns<GetHealthRequest> = {
+  encode(message: GetHealthRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deployment !== "") {
+      writer.uint32(10).string(message.deployment);
+    }
+    if (message.windowSeconds !== 0) {
+      writer.uint32(16).uint32(message.windowSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetHealthRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetHealthRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deployment = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.windowSeconds = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetHealthRequest {
+    return {
+      deployment: isSet(object.deployment) ? globalThis.String(object.deployment) : "",
+      windowSeconds: isSet(object.windowSeconds)
+        ? globalThis.Number(object.windowSeconds)
+        : isSet(object.window_seconds)
+        ? globalThis.Number(object.window_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: GetHealthRequest): unknown {
+    const obj: any = {};
+    if (message.deployment !== "") {
+      obj.deployment = message.deployment;
+    }
+    if (message.windowSeconds !== 0) {
+      obj.windowSeconds = Math.round(message.windowSeconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetHealthRequest>, I>>(base?: I): GetHealthRequest {
+    return GetHealthRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetHealthRequest>, I>>(object: I): GetHealthRequest {
+    const message = createBaseGetHealthRequest();
+    message.deployment = object.deployment ?? "";
+    message.windowSeconds = object.windowSeconds ?? 0;
+    return message;
+  },
+};
+
+function createBaseVariantHealth(): VariantHealth {
+  return {
+    variant: "",
+    model: "",
+    version: 0,
+    requests: 0n,
+    errors: 0n,
+    errorRate: 0,
+    byStatus: {},
+    timeouts: 0n,
+    requestsPerSecond: 0,
+    p50Ms: 0,
+    p95Ms: 0,
+    p99Ms: 0,
+    shadow: false,
+  };
+}
+
+export const VariantHealth: MessageFns<VariantHealth> = {
+  encode(message: VariantHealth, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.variant !== "") {
+      writer.uint32(10).string(message.variant);
+    }
+    if (message.model !== "") {
+      writer.uint32(18).string(message.model);
+    }
+    if (message.version !== 0) {
+      writer.uint32(24).int32(message.version);
+    }
+    if (message.requests !== 0n) {
+      if (BigInt.asUintN(64, message.requests) !== message.requests) {
+        throw new globalThis.Error("value provided for field message.requests of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.requests);
+    }
+    if (message.errors !== 0n) {
+      if (BigInt.asUintN(64, message.errors) !== message.errors) {
+        throw new globalThis.Error("value provided for field message.errors of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.errors);
+    }
+    if (message.errorRate !== 0) {
+      writer.uint32(49).double(message.errorRate);
+    }
+    globalThis.Object.entries(message.byStatus).forEach(([key, value]: [string, bigint]) => {
+      VariantHealth_ByStatusEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
+    });
+    if (message.timeouts !== 0n) {
+      if (BigInt.asUintN(64, message.timeouts) !== message.timeouts) {
+        throw new globalThis.Error("value provided for field message.timeouts of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.timeouts);
+    }
+    if (message.requestsPerSecond !== 0) {
+      writer.uint32(73).double(message.requestsPerSecond);
+    }
+    if (message.p50Ms !== 0) {
+      writer.uint32(81).double(message.p50Ms);
+    }
+    if (message.p95Ms !== 0) {
+      writer.uint32(89).double(message.p95Ms);
+    }
+    if (message.p99Ms !== 0) {
+      writer.uint32(97).double(message.p99Ms);
+    }
+    if (message.shadow !== false) {
+      writer.uint32(104).bool(message.shadow);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VariantHealth {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVariantHealth();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.variant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.requests = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.errors = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.errorRate = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            const entry7 = VariantHealth_ByStatusEntry.decode(reader, reader.uint32());
+            if (entry7.value !== undefined) {
+              message.byStatus[entry7.key] = entry7.value;
+            }
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.timeouts = reader.uint64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 73) {
+              break;
+            }
+
+            message.requestsPerSecond = reader.double();
+            continue;
+          }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.p50Ms = reader.double();
+            continue;
+          }
+          case 11: {
+            if (tag !== 89) {
+              break;
+            }
+
+            message.p95Ms = reader.double();
+            continue;
+          }
+          case 12: {
+            if (tag !== 97) {
+              break;
+            }
+
+            message.p99Ms = reader.double();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.shadow = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VariantHealth {
+    return {
+      variant: isSet(object.variant) ? globalThis.String(object.variant) : "",
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      requests: isSet(object.requests) ? BigInt(object.requests) : 0n,
+      errors: isSet(object.errors) ? BigInt(object.errors) : 0n,
+      errorRate: isSet(object.errorRate)
+        ? globalThis.Number(object.errorRate)
+        : isSet(object.error_rate)
+        ? globalThis.Number(object.error_rate)
+        : 0,
+      byStatus: isObject(object.byStatus)
+        ? (globalThis.Object.entries(object.byStatus) as [string, any][]).reduce(
+          (acc: { [key: string]: bigint }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: BigInt(value as string | number | bigint | boolean),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.by_status)
+        ? (globalThis.Object.entries(object.by_status) as [string, any][]).reduce(
+          (acc: { [key: string]: bigint }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: BigInt(value as string | number | bigint | boolean),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      timeouts: isSet(object.timeouts) ? BigInt(object.timeouts) : 0n,
+      requestsPerSecond: isSet(object.requestsPerSecond)
+        ? globalThis.Number(object.requestsPerSecond)
+        : isSet(object.requests_per_second)
+        ? globalThis.Number(object.requests_per_second)
+        : 0,
+      p50Ms: isSet(object.p50Ms)
+        ? globalThis.Number(object.p50Ms)
+        : isSet(object.p50_ms)
+        ? globalThis.Number(object.p50_ms)
+        : 0,
+      p95Ms: isSet(object.p95Ms)
+        ? globalThis.Number(object.p95Ms)
+        : isSet(object.p95_ms)
+        ? globalThis.Number(object.p95_ms)
+        : 0,
+      p99Ms: isSet(object.p99Ms)
+        ? globalThis.Number(object.p99Ms)
+        : isSet(object.p99_ms)
+        ? globalThis.Number(object.p99_ms)
+        : 0,
+      shadow: isSet(object.shadow) ? globalThis.Boolean(object.shadow) : false,
+    };
+  },
+
+  toJSON(message: VariantHealth): unknown {
+    const obj: any = {};
+    if (message.variant !== "") {
+      obj.variant = message.variant;
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.requests !== 0n) {
+      obj.requests = message.requests.toString();
+    }
+    if (message.errors !== 0n) {
+      obj.errors = message.errors.toString();
+    }
+    if (message.errorRate !== 0) {
+      obj.errorRate = floatToJson(message.errorRate);
+    }
+    if (message.byStatus) {
+      const entries = globalThis.Object.entries(message.byStatus) as [string, bigint][];
+      if (entries.length > 0) {
+        obj.byStatus = {};
+        entries.forEach(([k, v]) => {
+          obj.byStatus[k] = v.toString();
+        });
+      }
+    }
+    if (message.timeouts !== 0n) {
+      obj.timeouts = message.timeouts.toString();
+    }
+    if (message.requestsPerSecond !== 0) {
+      obj.requestsPerSecond = floatToJson(message.requestsPerSecond);
+    }
+    if (message.p50Ms !== 0) {
+      obj.p50Ms = floatToJson(message.p50Ms);
+    }
+    if (message.p95Ms !== 0) {
+      obj.p95Ms = floatToJson(message.p95Ms);
+    }
+    if (message.p99Ms !== 0) {
+      obj.p99Ms = floatToJson(message.p99Ms);
+    }
+    if (message.shadow !== false) {
+      obj.shadow = message.shadow;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VariantHealth>, I>>(base?: I): VariantHealth {
+    return VariantHealth.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VariantHealth>, I>>(object: I): VariantHealth {
+    const message = createBaseVariantHealth();
+    message.variant = object.variant ?? "";
+    message.model = object.model ?? "";
+    message.version = object.version ?? 0;
+    message.requests = (object.requests !== undefined && object.requests !== null) ? BigInt(object.requests) : 0n;
+    message.errors = (object.errors !== undefined && object.errors !== null) ? BigInt(object.errors) : 0n;
+    message.errorRate = object.errorRate ?? 0;
+    message.byStatus = (globalThis.Object.entries(object.byStatus ?? {}) as [string, bigint][]).reduce(
+      (acc: { [key: string]: bigint }, [key, value]: [string, bigint]) => {
+        if (value !== undefined) {
+          acc[key] = BigInt(value as string | number | bigint | boolean);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.timeouts = (object.timeouts !== undefined && object.timeouts !== null) ? BigInt(object.timeouts) : 0n;
+    message.requestsPerSecond = object.requestsPerSecond ?? 0;
+    message.p50Ms = object.p50Ms ?? 0;
+    message.p95Ms = object.p95Ms ?? 0;
+    message.p99Ms = object.p99Ms ?? 0;
+    message.shadow = object.shadow ?? false;
+    return message;
+  },
+};
+
+function createBaseVariantHealth_ByStatusEntry(): VariantHealth_ByStatusEntry {
+  return { key: "", value: 0n };
+}
+
+export const VariantHealth_ByStatusEntry: MessageFns<VariantHealth_ByStatusEntry> = {
+  encode(message: VariantHealth_ByStatusEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0n) {
+      if (BigInt.asUintN(64, message.value) !== message.value) {
+        throw new globalThis.Error("value provided for field message.value of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VariantHealth_ByStatusEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVariantHealth_ByStatusEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VariantHealth_ByStatusEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? BigInt(object.value) : 0n,
+    };
+  },
+
+  toJSON(message: VariantHealth_ByStatusEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0n) {
+      obj.value = message.value.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VariantHealth_ByStatusEntry>, I>>(base?: I): VariantHealth_ByStatusEntry {
+    return VariantHealth_ByStatusEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VariantHealth_ByStatusEntry>, I>>(object: I): VariantHealth_ByStatusEntry {
+    const message = createBaseVariantHealth_ByStatusEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null) ? BigInt(object.value) : 0n;
+    return message;
+  },
+};
+
+function createBaseGetHealthResponse(): GetHealthResponse {
+  return { deployment: "", windowStart: undefined, windowEnd: undefined, variants: [] };
+}
+
+export const GetHealthResponse: MessageFns<GetHealthResponse> = {
+  encode(message: GetHealthResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deployment !== "") {
+      writer.uint32(10).string(message.deployment);
+    }
+    if (message.windowStart !== undefined) {
+      Timestamp.encode(toTimestamp(message.windowStart), writer.uint32(18).fork()).join();
+    }
+    if (message.windowEnd !== undefined) {
+      Timestamp.encode(toTimestamp(message.windowEnd), writer.uint32(26).fork()).join();
+    }
+    for (const v of message.variants) {
+      VariantHealth.encode(v!, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetHealthResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetHealthResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deployment = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.windowStart = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.windowEnd = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.variants.push(VariantHealth.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetHealthResponse {
+    return {
+      deployment: isSet(object.deployment) ? globalThis.String(object.deployment) : "",
+      windowStart: isSet(object.windowStart)
+        ? fromJsonTimestamp(object.windowStart)
+        : isSet(object.window_start)
+        ? fromJsonTimestamp(object.window_start)
+        : undefined,
+      windowEnd: isSet(object.windowEnd)
+        ? fromJsonTimestamp(object.windowEnd)
+        : isSet(object.window_end)
+        ? fromJsonTimestamp(object.window_end)
+        : undefined,
+      variants: globalThis.Array.isArray(object?.variants)
+        ? object.variants.map((e: any) => VariantHealth.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetHealthResponse): unknown {
+    const obj: any = {};
+    if (message.deployment !== "") {
+      obj.deployment = message.deployment;
+    }
+    if (message.windowStart !== undefined) {
+      obj.windowStart = message.windowStart.toISOString();
+    }
+    if (message.windowEnd !== undefined) {
+      obj.windowEnd = message.windowEnd.toISOString();
+    }
+    if (message.variants?.length) {
+      obj.variants = message.variants.map((e) => VariantHealth.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetHealthResponse>, I>>(base?: I): GetHealthResponse {
+    return GetHealthResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetHealthResponse>, I>>(object: I): GetHealthResponse {
+    const message = createBaseGetHealthResponse();
+    message.deployment = object.deployment ?? "";
+    message.windowStart = object.windowStart ?? undefined;
+    message.windowEnd = object.windowEnd ?? undefined;
+    message.variants = object.variants?.map((e) => VariantHealth.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetDriftRequest(): GetDriftRequest {
+  return { deployment: "", variant: "", windowSeconds: 0 };
+}
+
+export const GetDriftRequest: MessageFns<GetDriftRequest> = {
+  encode(message: GetDriftRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deployment !== "") {
+      writer.uint32(10).string(message.deployment);
+    }
+    if (message.variant !== "") {
+      writer.uint32(18).string(message.variant);
+    }
+    if (message.windowSeconds !== 0) {
+      writer.uint32(24).uint32(message.windowSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetDriftRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetDriftRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deployment = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.variant = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.windowSeconds = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetDriftRequest {
+    return {
+      deployment: isSet(object.deployment) ? globalThis.String(object.deployment) : "",
+      variant: isSet(object.variant) ? globalThis.String(object.variant) : "",
+      windowSeconds: isSet(object.windowSeconds)
+        ? globalThis.Number(object.windowSeconds)
+        : isSet(object.window_seconds)
+        ? globalThis.Number(object.window_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: GetDriftRequest): unknown {
+    const obj: any = {};
+    if (message.deployment !== "") {
+      obj.deployment = message.deployment;
+    }
+    if (message.variant !== "") {
+      obj.variant = message.variant;
+    }
+    if (message.windowSeconds !== 0) {
+      obj.windowSeconds = Math.round(message.windowSeconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetDriftRequest>, I>>(base?: I): GetDriftRequest {
+    return GetDriftRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetDriftRequest>, I>>(object: I): GetDriftRequest {
+    const message = createBaseGetDriftRequest();
+    message.deployment = object.deployment ?? "";
+    message.variant = object.variant ?? "";
+    message.windowSeconds = object.windowSeconds ?? 0;
+    return message;
+  },
+};
+
+function createBaseFeatureDrift(): FeatureDrift {
+  return { feature: "", method: "", statistic: 0, pValue: 0, psi: 0, threshold: 0, status: "", samples: 0n };
+}
+
+export const FeatureDrift: MessageFns<FeatureDrift> = {
+  encode(message: FeatureDrift, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.feature !== "") {
+      writer.uint32(10).string(message.feature);
+    }
+    if (message.method !== "") {
+      writer.uint32(18).string(message.method);
+    }
+    if (message.statistic !== 0) {
+      writer.uint32(25).double(message.statistic);
+    }
+    if (message.pValue !== 0) {
+      writer.uint32(33).double(message.pValue);
+    }
+    if (message.psi !== 0) {
+      writer.uint32(41).double(message.psi);
+    }
+    if (message.threshold !== 0) {
+      writer.uint32(49).double(message.threshold);
+    }
+    if (message.status !== "") {
+      writer.uint32(58).string(message.status);
+    }
+    if (message.samples !== 0n) {
+      if (BigInt.asUintN(64, message.samples) !== message.samples) {
+        throw new globalThis.Error("value provided for field message.samples of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.samples);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FeatureDrift {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFeatureDrift();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.feature = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.statistic = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.pValue = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.psi = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.threshold = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.samples = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FeatureDrift {
+    return {
+      feature: isSet(object.feature) ? globalThis.String(object.feature) : "",
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      statistic: isSet(object.statistic) ? globalThis.Number(object.statistic) : 0,
+      pValue: isSet(object.pValue)
+        ? globalThis.Number(object.pValue)
+        : isSet(object.p_value)
+        ? globalThis.Number(object.p_value)
+        : 0,
+      psi: isSet(object.psi) ? globalThis.Number(object.psi) : 0,
+      threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      samples: isSet(object.samples) ? BigInt(object.samples) : 0n,
+    };
+  },
+
+  toJSON(message: FeatureDrift): unknown {
+    const obj: any = {};
+    if (message.feature !== "") {
+      obj.feature = message.feature;
+    }
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    if (message.statistic !== 0) {
+      obj.statistic = floatToJson(message.statistic);
+    }
+    if (message.pValue !== 0) {
+      obj.pValue = floatToJson(message.pValue);
+    }
+    if (message.psi !== 0) {
+      obj.psi = floatToJson(message.psi);
+    }
+    if (message.threshold !== 0) {
+      obj.threshold = floatToJson(message.threshold);
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.samples !== 0n) {
+      obj.samples = message.samples.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FeatureDrift>, I>>(base?: I): FeatureDrift {
+    return FeatureDrift.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FeatureDrift>, I>>(object: I): FeatureDrift {
+    const message = createBaseFeatureDrift();
+    message.feature = object.feature ?? "";
+    message.method = object.method ?? "";
+    message.statistic = object.statistic ?? 0;
+    message.pValue = object.pValue ?? 0;
+    message.psi = object.psi ?? 0;
+    message.threshold = object.threshold ?? 0;
+    message.status = object.status ?? "";
+    message.samples = (object.samples !== undefined && object.samples !== null) ? BigInt(object.samples) : 0n;
+    return message;
+  },
+};
+
+function createBaseGetDriftResponse(): GetDriftResponse {
+  return {
+    deployment: "",
+    variant: "",
+    model: "",
+    version: 0,
+    samples: 0n,
+    features: [],
+    prediction: undefined,
+    drifted: false,
+    correction: "",
+    windowStart: undefined,
+    windowEnd: undefined,
+  };
+}
+
+export const GetDriftResponse: MessageFns<GetDriftResponse> = {
+  encode(message: GetDriftResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deployment !== "") {
+      writer.uint32(10).string(message.deployment);
+    }
+    if (message.variant !== "") {
+      writer.uint32(18).string(message.variant);
+    }
+    if (message.model !== "") {
+      writer.uint32(26).string(message.model);
+    }
+    if (message.version !== 0) {
+      writer.uint32(32).int32(message.version);
+    }
+    if (message.samples !== 0n) {
+      if (BigInt.asUintN(64, message.samples) !== message.samples) {
+        throw new globalThis.Error("value provided for field message.samples of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.samples);
+    }
+    for (const v of message.features) {
+      FeatureDrift.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.prediction !== undefined) {
+      FeatureDrift.encode(message.prediction, writer.uint32(58).fork()).join();
+    }
+    if (message.drifted !== false) {
+      writer.uint32(64).bool(message.drifted);
+    }
+    if (message.correction !== "") {
+      writer.uint32(74).string(message.correction);
+    }
+    if (message.windowStart !== undefined) {
+      Timestamp.encode(toTimestamp(message.windowStart), writer.uint32(82).fork()).join();
+    }
+    if (message.windowEnd !== undefined) {
+      Timestamp.encode(toTimestamp(message.windowEnd), writer.uint32(90).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetDriftResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetDriftResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deployment = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.variant = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.samples = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.features.push(FeatureDrift.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.prediction = FeatureDrift.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.drifted = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.correction = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.windowStart = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.windowEnd = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetDriftResponse {
+    return {
+      deployment: isSet(object.deployment) ? globalThis.String(object.deployment) : "",
+      variant: isSet(object.variant) ? globalThis.String(object.variant) : "",
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      samples: isSet(object.samples) ? BigInt(object.samples) : 0n,
+      features: globalThis.Array.isArray(object?.features)
+        ? object.features.map((e: any) => FeatureDrift.fromJSON(e))
+        : [],
+      prediction: isSet(object.prediction) ? FeatureDrift.fromJSON(object.prediction) : undefined,
+      drifted: isSet(object.drifted) ? globalThis.Boolean(object.drifted) : false,
+      correction: isSet(object.correction) ? globalThis.String(object.correction) : "",
+      windowStart: isSet(object.windowStart)
+        ? fromJsonTimestamp(object.windowStart)
+        : isSet(object.window_start)
+        ? fromJsonTimestamp(object.window_start)
+        : undefined,
+      windowEnd: isSet(object.windowEnd)
+        ? fromJsonTimestamp(object.windowEnd)
+        : isSet(object.window_end)
+        ? fromJsonTimestamp(object.window_end)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetDriftResponse): unknown {
+    const obj: any = {};
+    if (message.deployment !== "") {
+      obj.deployment = message.deployment;
+    }
+    if (message.variant !== "") {
+      obj.variant = message.variant;
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.samples !== 0n) {
+      obj.samples = message.samples.toString();
+    }
+    if (message.features?.length) {
+      obj.features = message.features.map((e) => FeatureDrift.toJSON(e));
+    }
+    if (message.prediction !== undefined) {
+      obj.prediction = FeatureDrift.toJSON(message.prediction);
+    }
+    if (message.drifted !== false) {
+      obj.drifted = message.drifted;
+    }
+    if (message.correction !== "") {
+      obj.correction = message.correction;
+    }
+    if (message.windowStart !== undefined) {
+      obj.windowStart = message.windowStart.toISOString();
+    }
+    if (message.windowEnd !== undefined) {
+      obj.windowEnd = message.windowEnd.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetDriftResponse>, I>>(base?: I): GetDriftResponse {
+    return GetDriftResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetDriftResponse>, I>>(object: I): GetDriftResponse {
+    const message = createBaseGetDriftResponse();
+    message.deployment = object.deployment ?? "";
+    message.variant = object.variant ?? "";
+    message.model = object.model ?? "";
+    message.version = object.version ?? 0;
+    message.samples = (object.samples !== undefined && object.samples !== null) ? BigInt(object.samples) : 0n;
+    message.features = object.features?.map((e) => FeatureDrift.fromPartial(e)) || [];
+    message.prediction = (object.prediction !== undefined && object.prediction !== null)
+      ? FeatureDrift.fromPartial(object.prediction)
+      : undefined;
+    message.drifted = object.drifted ?? false;
+    message.correction = object.correction ?? "";
+    message.windowStart = object.windowStart ?? undefined;
+    message.windowEnd = object.windowEnd ?? undefined;
+    return message;
+  },
+};
+
+function createBaseGetPerformanceRequest(): GetPerformanceRequest {
+  return { deployment: "", variant: "", windowSeconds: 0, bucketSeconds: 0 };
+}
+
+export const GetPerformanceRequest: MessageFns<GetPerformanceRequest> = {
+  encode(message: GetPerformanceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deployment !== "") {
+      writer.uint32(10).string(message.deployment);
+    }
+    if (message.variant !== "") {
+      writer.uint32(18).string(message.variant);
+    }
+    if (message.windowSeconds !== 0) {
+      writer.uint32(24).uint32(message.windowSeconds);
+    }
+    if (message.bucketSeconds !== 0) {
+      writer.uint32(32).uint32(message.bucketSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPerformanceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPerformanceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deployment = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.variant = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.windowSeconds = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.bucketSeconds = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetPerformanceRequest {
+    return {
+      deployment: isSet(object.deployment) ? globalThis.String(object.deployment) : "",
+      variant: isSet(object.variant) ? globalThis.String(object.variant) : "",
+      windowSeconds: isSet(object.windowSeconds)
+        ? globalThis.Number(object.windowSeconds)
+        : isSet(object.window_seconds)
+        ? globalThis.Number(object.window_seconds)
+        : 0,
+      bucketSeconds: isSet(object.bucketSeconds)
+        ? globalThis.Number(object.bucketSeconds)
+        : isSet(object.bucket_seconds)
+        ? globalThis.Number(object.bucket_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: GetPerformanceRequest): unknown {
+    const obj: any = {};
+    if (message.deployment !== "") {
+      obj.deployment = message.deployment;
+    }
+    if (message.variant !== "") {
+      obj.variant = message.variant;
+    }
+    if (message.windowSeconds !== 0) {
+      obj.windowSeconds = Math.round(message.windowSeconds);
+    }
+    if (message.bucketSeconds !== 0) {
+      obj.bucketSeconds = Math.round(message.bucketSeconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetPerformanceRequest>, I>>(base?: I): GetPerformanceRequest {
+    return GetPerformanceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetPerformanceRequest>, I>>(object: I): GetPerformanceRequest {
+    const message = createBaseGetPerformanceRequest();
+    message.deployment = object.deployment ?? "";
+    message.variant = object.variant ?? "";
+    message.windowSeconds = object.windowSeconds ?? 0;
+    message.bucketSeconds = object.bucketSeconds ?? 0;
+    return message;
+  },
+};
+
+function createBasePerformanceWindow(): PerformanceWindow {
+  return {
+    start: undefined,
+    end: undefined,
+    predictions: 0n,
+    labelled: 0n,
+    labelCoverage: 0,
+    auc: 0,
+    logLoss: 0,
+    accuracy: 0,
+    precision: 0,
+    recall: 0,
+    calibrationError: 0,
+    threshold: 0,
+  };
+}
+
+export const PerformanceWindow: MessageFns<PerformanceWindow> = {
+  encode(message: PerformanceWindow, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.start !== undefined) {
+      Timestamp.encode(toTimestamp(message.start), writer.uint32(10).fork()).join();
+    }
+    if (message.end !== undefined) {
+      Timestamp.encode(toTimestamp(message.end), writer.uint32(18).fork()).join();
+    }
+    if (message.predictions !== 0n) {
+      if (BigInt.asUintN(64, message.predictions) !== message.predictions) {
+        throw new globalThis.Error("value provided for field message.predictions of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.predictions);
+    }
+    if (message.labelled !== 0n) {
+      if (BigInt.asUintN(64, message.labelled) !== message.labelled) {
+        throw new globalThis.Error("value provided for field message.labelled of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.labelled);
+    }
+    if (message.labelCoverage !== 0) {
+      writer.uint32(41).double(message.labelCoverage);
+    }
+    if (message.auc !== 0) {
+      writer.uint32(49).double(message.auc);
+    }
+    if (message.logLoss !== 0) {
+      writer.uint32(57).double(message.logLoss);
+    }
+    if (message.accuracy !== 0) {
+      writer.uint32(65).double(message.accuracy);
+    }
+    if (message.precision !== 0) {
+      writer.uint32(73).double(message.precision);
+    }
+    if (message.recall !== 0) {
+      writer.uint32(81).double(message.recall);
+    }
+    if (message.calibrationError !== 0) {
+      writer.uint32(89).double(message.calibrationError);
+    }
+    if (message.threshold !== 0) {
+      writer.uint32(97).double(message.threshold);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PerformanceWindow {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePerformanceWindow();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.start = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.end = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.predictions = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.labelled = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.labelCoverage = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.auc = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.logLoss = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.accuracy = reader.double();
+            continue;
+          }
+          case 9: {
+            if (tag !== 73) {
+              break;
+            }
+
+            message.precision = reader.double();
+            continue;
+          }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.recall = reader.double();
+            continue;
+          }
+          case 11: {
+            if (tag !== 89) {
+              break;
+            }
+
+            message.calibrationError = reader.double();
+            continue;
+          }
+          case 12: {
+            if (tag !== 97) {
+              break;
+            }
+
+            message.threshold = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PerformanceWindow {
+    return {
+      start: isSet(object.start) ? fromJsonTimestamp(object.start) : undefined,
+      end: isSet(object.end) ? fromJsonTimestamp(object.end) : undefined,
+      predictions: isSet(object.predictions) ? BigInt(object.predictions) : 0n,
+      labelled: isSet(object.labelled) ? BigInt(object.labelled) : 0n,
+      labelCoverage: isSet(object.labelCoverage)
+        ? globalThis.Number(object.labelCoverage)
+        : isSet(object.label_coverage)
+        ? globalThis.Number(object.label_coverage)
+        : 0,
+      auc: isSet(object.auc) ? globalThis.Number(object.auc) : 0,
+      logLoss: isSet(object.logLoss)
+        ? globalThis.Number(object.logLoss)
+        : isSet(object.log_loss)
+        ? globalThis.Number(object.log_loss)
+        : 0,
+      accuracy: isSet(object.accuracy) ? globalThis.Number(object.accuracy) : 0,
+      precision: isSet(object.precision) ? globalThis.Number(object.precision) : 0,
+      recall: isSet(object.recall) ? globalThis.Number(object.recall) : 0,
+      calibrationError: isSet(object.calibrationError)
+        ? globalThis.Number(object.calibrationError)
+        : isSet(object.calibration_error)
+        ? globalThis.Number(object.calibration_error)
+        : 0,
+      threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+    };
+  },
+
+  toJSON(message: PerformanceWindow): unknown {
+    const obj: any = {};
+    if (message.start !== undefined) {
+      obj.start = message.start.toISOString();
+    }
+    if (message.end !== undefined) {
+      obj.end = message.end.toISOString();
+    }
+    if (message.predictions !== 0n) {
+      obj.predictions = message.predictions.toString();
+    }
+    if (message.labelled !== 0n) {
+      obj.labelled = message.labelled.toString();
+    }
+    if (message.labelCoverage !== 0) {
+      obj.labelCoverage = floatToJson(message.labelCoverage);
+    }
+    if (message.auc !== 0) {
+      obj.auc = floatToJson(message.auc);
+    }
+    if (message.logLoss !== 0) {
+      obj.logLoss = floatToJson(message.logLoss);
+    }
+    if (message.accuracy !== 0) {
+      obj.accuracy = floatToJson(message.accuracy);
+    }
+    if (message.precision !== 0) {
+      obj.precision = floatToJson(message.precision);
+    }
+    if (message.recall !== 0) {
+      obj.recall = floatToJson(message.recall);
+    }
+    if (message.calibrationError !== 0) {
+      obj.calibrationError = floatToJson(message.calibrationError);
+    }
+    if (message.threshold !== 0) {
+      obj.threshold = floatToJson(message.threshold);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PerformanceWindow>, I>>(base?: I): PerformanceWindow {
+    return PerformanceWindow.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PerformanceWindow>, I>>(object: I): PerformanceWindow {
+    const message = createBasePerformanceWindow();
+    message.start = object.start ?? undefined;
+    message.end = object.end ?? undefined;
+    message.predictions = (object.predictions !== undefined && object.predictions !== null)
+      ? BigInt(object.predictions)
+      : 0n;
+    message.labelled = (object.labelled !== undefined && object.labelled !== null) ? BigInt(object.labelled) : 0n;
+    message.labelCoverage = object.labelCoverage ?? 0;
+    message.auc = object.auc ?? 0;
+    message.logLoss = object.logLoss ?? 0;
+    message.accuracy = object.accuracy ?? 0;
+    message.precision = object.precision ?? 0;
+    message.recall = object.recall ?? 0;
+    message.calibrationError = object.calibrationError ?? 0;
+    message.threshold = object.threshold ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetPerformanceResponse(): GetPerformanceResponse {
+  return { deployment: "", total: undefined, windows: [] };
+}
+
+export const GetPerformanceResponse: MessageFns<GetPerformanceResponse> = {
+  encode(message: GetPerformanceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deployment !== "") {
+      writer.uint32(10).string(message.deployment);
+    }
+    if (message.total !== undefined) {
+      PerformanceWindow.encode(message.total, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.windows) {
+      PerformanceWindow.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPerformanceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPerformanceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deployment = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.total = PerformanceWindow.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.windows.push(PerformanceWindow.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetPerformanceResponse {
+    return {
+      deployment: isSet(object.deployment) ? globalThis.String(object.deployment) : "",
+      total: isSet(object.total) ? PerformanceWindow.fromJSON(object.total) : undefined,
+      windows: globalThis.Array.isArray(object?.windows)
+        ? object.windows.map((e: any) => PerformanceWindow.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetPerformanceResponse): unknown {
+    const obj: any = {};
+    if (message.deployment !== "") {
+      obj.deployment = message.deployment;
+    }
+    if (message.total !== undefined) {
+      obj.total = PerformanceWindow.toJSON(message.total);
+    }
+    if (message.windows?.length) {
+      obj.windows = message.windows.map((e) => PerformanceWindow.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetPerformanceResponse>, I>>(base?: I): GetPerformanceResponse {
+    return GetPerformanceResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetPerformanceResponse>, I>>(object: I): GetPerformanceResponse {
+    const message = createBaseGetPerformanceResponse();
+    message.deployment = object.deployment ?? "";
+    message.total = (object.total !== undefined && object.total !== null)
+      ? PerformanceWindow.fromPartial(object.total)
+      : undefined;
+    message.windows = object.windows?.map((e) => PerformanceWindow.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetShadowReportRequest(): GetShadowReportRequest {
+  return { deployment: "", windowSeconds: 0, examples: 0 };
+}
+
+export const GetShadowReportRequest: MessageFns<GetShadowReportRequest> = {
+  encode(message: GetShadowReportRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deployment !== "") {
+      writer.uint32(10).string(message.deployment);
+    }
+    if (message.windowSeconds !== 0) {
+      writer.uint32(16).uint32(message.windowSeconds);
+    }
+    if (message.examples !== 0) {
+      writer.uint32(24).uint32(message.examples);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetShadowReportRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetShadowReportRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deployment = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.windowSeconds = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.examples = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetShadowReportRequest {
+    return {
+      deployment: isSet(object.deployment) ? globalThis.String(object.deployment) : "",
+      windowSeconds: isSet(object.windowSeconds)
+        ? globalThis.Number(object.windowSeconds)
+        : isSet(object.window_seconds)
+        ? globalThis.Number(object.window_seconds)
+        : 0,
+      examples: isSet(object.examples) ? globalThis.Number(object.examples) : 0,
+    };
+  },
+
+  toJSON(message: GetShadowReportRequest): unknown {
+    const obj: any = {};
+    if (message.deployment !== "") {
+      obj.deployment = message.deployment;
+    }
+    if (message.windowSeconds !== 0) {
+      obj.windowSeconds = Math.round(message.windowSeconds);
+    }
+    if (message.examples !== 0) {
+      obj.examples = Math.round(message.examples);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetShadowReportRequest>, I>>(base?: I): GetShadowReportRequest {
+    return GetShadowReportRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetShadowReportRequest>, I>>(object: I): GetShadowReportRequest {
+    const message = createBaseGetShadowReportRequest();
+    message.deployment = object.deployment ?? "";
+    message.windowSeconds = object.windowSeconds ?? 0;
+    message.examples = object.examples ?? 0;
+    return message;
+  },
+};
+
+function createBaseShadowDisagreement(): ShadowDisagreement {
+  return { requestId: "", primaryScore: 0, shadowScore: 0 };
+}
+
+export const ShadowDisagreement: MessageFns<ShadowDisagreement> = {
+  encode(message: ShadowDisagreement, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== "") {
+      writer.uint32(10).string(message.requestId);
+    }
+    if (message.primaryScore !== 0) {
+      writer.uint32(17).double(message.primaryScore);
+    }
+    if (message.shadowScore !== 0) {
+      writer.uint32(25).double(message.shadowScore);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShadowDisagreement {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShadowDisagreement();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.primaryScore = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.shadowScore = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ShadowDisagreement {
+    return {
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      primaryScore: isSet(object.primaryScore)
+        ? globalThis.Number(object.primaryScore)
+        : isSet(object.primary_score)
+        ? globalThis.Number(object.primary_score)
+        : 0,
+      shadowScore: isSet(object.shadowScore)
+        ? globalThis.Number(object.shadowScore)
+        : isSet(object.shadow_score)
+        ? globalThis.Number(object.shadow_score)
+        : 0,
+    };
+  },
+
+  toJSON(message: ShadowDisagreement): unknown {
+    const obj: any = {};
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.primaryScore !== 0) {
+      obj.primaryScore = floatToJson(message.primaryScore);
+    }
+    if (message.shadowScore !== 0) {
+      obj.shadowScore = floatToJson(message.shadowScore);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ShadowDisagreement>, I>>(base?: I): ShadowDisagreement {
+    return ShadowDisagreement.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ShadowDisagreement>, I>>(object: I): ShadowDisagreement {
+    const message = createBaseShadowDisagreement();
+    message.requestId = object.requestId ?? "";
+    message.primaryScore = object.primaryScore ?? 0;
+    message.shadowScore = object.shadowScore ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetShadowReportResponse(): GetShadowReportResponse {
+  return {
+    deployment: "",
+    primaryVariant: "",
+    shadowVariant: "",
+    pairs: 0n,
+    agreement: 0,
+    meanAbsDiff: 0,
+    maxAbsDiff: 0,
+    primaryP50Ms: 0,
+    primaryP99Ms: 0,
+    shadowP50Ms: 0,
+    shadowP99Ms: 0,
+    examples: [],
+    threshold: 0,
+  };
+}
+
+export const GetShadowReportResponse: MessageFns<GetShadowReportResponse> = {
+  encode(message: GetShadowReportResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deployment !== "") {
+      writer.uint32(10).string(message.deployment);
+    }
+    if (message.primaryVariant !== "") {
+      writer.uint32(18).string(message.primaryVariant);
+    }
+    if (message.shadowVariant !== "") {
+      writer.uint32(26).string(message.shadowVariant);
+    }
+    if (message.pairs !== 0n) {
+      if (BigInt.asUintN(64, message.pairs) !== message.pairs) {
+        throw new globalThis.Error("value provided for field message.pairs of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.pairs);
+    }
+    if (message.agreement !== 0) {
+      writer.uint32(41).double(message.agreement);
+    }
+    if (message.meanAbsDiff !== 0) {
+      writer.uint32(49).double(message.meanAbsDiff);
+    }
+    if (message.maxAbsDiff !== 0) {
+      writer.uint32(57).double(message.maxAbsDiff);
+    }
+    if (message.primaryP50Ms !== 0) {
+      writer.uint32(65).double(message.primaryP50Ms);
+    }
+    if (message.primaryP99Ms !== 0) {
+      writer.uint32(73).double(message.primaryP99Ms);
+    }
+    if (message.shadowP50Ms !== 0) {
+      writer.uint32(81).double(message.shadowP50Ms);
+    }
+    if (message.shadowP99Ms !== 0) {
+      writer.uint32(89).double(message.shadowP99Ms);
+    }
+    for (const v of message.examples) {
+      ShadowDisagreement.encode(v!, writer.uint32(98).fork()).join();
+    }
+    if (message.threshold !== 0) {
+      writer.uint32(105).double(message.threshold);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetShadowReportResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetShadowReportResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deployment = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.primaryVariant = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.shadowVariant = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pairs = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.agreement = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.meanAbsDiff = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.maxAbsDiff = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.primaryP50Ms = reader.double();
+            continue;
+          }
+          case 9: {
+            if (tag !== 73) {
+              break;
+            }
+
+            message.primaryP99Ms = reader.double();
+            continue;
+          }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.shadowP50Ms = reader.double();
+            continue;
+          }
+          case 11: {
+            if (tag !== 89) {
+              break;
+            }
+
+            message.shadowP99Ms = reader.double();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.examples.push(ShadowDisagreement.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 105) {
+              break;
+            }
+
+            message.threshold = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetShadowReportResponse {
+    return {
+      deployment: isSet(object.deployment) ? globalThis.String(object.deployment) : "",
+      primaryVariant: isSet(object.primaryVariant)
+        ? globalThis.String(object.primaryVariant)
+        : isSet(object.primary_variant)
+        ? globalThis.String(object.primary_variant)
+        : "",
+      shadowVariant: isSet(object.shadowVariant)
+        ? globalThis.String(object.shadowVariant)
+        : isSet(object.shadow_variant)
+        ? globalThis.String(object.shadow_variant)
+        : "",
+      pairs: isSet(object.pairs) ? BigInt(object.pairs) : 0n,
+      agreement: isSet(object.agreement) ? globalThis.Number(object.agreement) : 0,
+      meanAbsDiff: isSet(object.meanAbsDiff)
+        ? globalThis.Number(object.meanAbsDiff)
+        : isSet(object.mean_abs_diff)
+        ? globalThis.Number(object.mean_abs_diff)
+        : 0,
+      maxAbsDiff: isSet(object.maxAbsDiff)
+        ? globalThis.Number(object.maxAbsDiff)
+        : isSet(object.max_abs_diff)
+        ? globalThis.Number(object.max_abs_diff)
+        : 0,
+      primaryP50Ms: isSet(object.primaryP50Ms)
+        ? globalThis.Number(object.primaryP50Ms)
+        : isSet(object.primary_p50_ms)
+        ? globalThis.Number(object.primary_p50_ms)
+        : 0,
+      primaryP99Ms: isSet(object.primaryP99Ms)
+        ? globalThis.Number(object.primaryP99Ms)
+        : isSet(object.primary_p99_ms)
+        ? globalThis.Number(object.primary_p99_ms)
+        : 0,
+      shadowP50Ms: isSet(object.shadowP50Ms)
+        ? globalThis.Number(object.shadowP50Ms)
+        : isSet(object.shadow_p50_ms)
+        ? globalThis.Number(object.shadow_p50_ms)
+        : 0,
+      shadowP99Ms: isSet(object.shadowP99Ms)
+        ? globalThis.Number(object.shadowP99Ms)
+        : isSet(object.shadow_p99_ms)
+        ? globalThis.Number(object.shadow_p99_ms)
+        : 0,
+      examples: globalThis.Array.isArray(object?.examples)
+        ? object.examples.map((e: any) => ShadowDisagreement.fromJSON(e))
+        : [],
+      threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+    };
+  },
+
+  toJSON(message: GetShadowReportResponse): unknown {
+    const obj: any = {};
+    if (message.deployment !== "") {
+      obj.deployment = message.deployment;
+    }
+    if (message.primaryVariant !== "") {
+      obj.primaryVariant = message.primaryVariant;
+    }
+    if (message.shadowVariant !== "") {
+      obj.shadowVariant = message.shadowVariant;
+    }
+    if (message.pairs !== 0n) {
+      obj.pairs = message.pairs.toString();
+    }
+    if (message.agreement !== 0) {
+      obj.agreement = floatToJson(message.agreement);
+    }
+    if (message.meanAbsDiff !== 0) {
+      obj.meanAbsDiff = floatToJson(message.meanAbsDiff);
+    }
+    if (message.maxAbsDiff !== 0) {
+      obj.maxAbsDiff = floatToJson(message.maxAbsDiff);
+    }
+    if (message.primaryP50Ms !== 0) {
+      obj.primaryP50Ms = floatToJson(message.primaryP50Ms);
+    }
+    if (message.primaryP99Ms !== 0) {
+      obj.primaryP99Ms = floatToJson(message.primaryP99Ms);
+    }
+    if (message.shadowP50Ms !== 0) {
+      obj.shadowP50Ms = floatToJson(message.shadowP50Ms);
+    }
+    if (message.shadowP99Ms !== 0) {
+      obj.shadowP99Ms = floatToJson(message.shadowP99Ms);
+    }
+    if (message.examples?.length) {
+      obj.examples = message.examples.map((e) => ShadowDisagreement.toJSON(e));
+    }
+    if (message.threshold !== 0) {
+      obj.threshold = floatToJson(message.threshold);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetShadowReportResponse>, I>>(base?: I): GetShadowReportResponse {
+    return GetShadowReportResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetShadowReportResponse>, I>>(object: I): GetShadowReportResponse {
+    const message = createBaseGetShadowReportResponse();
+    message.deployment = object.deployment ?? "";
+    message.primaryVariant = object.primaryVariant ?? "";
+    message.shadowVariant = object.shadowVariant ?? "";
+    message.pairs = (object.pairs !== undefined && object.pairs !== null) ? BigInt(object.pairs) : 0n;
+    message.agreement = object.agreement ?? 0;
+    message.meanAbsDiff = object.meanAbsDiff ?? 0;
+    message.maxAbsDiff = object.maxAbsDiff ?? 0;
+    message.primaryP50Ms = object.primaryP50Ms ?? 0;
+    message.primaryP99Ms = object.primaryP99Ms ?? 0;
+    message.shadowP50Ms = object.shadowP50Ms ?? 0;
+    message.shadowP99Ms = object.shadowP99Ms ?? 0;
+    message.examples = object.examples?.map((e) => ShadowDisagreement.fromPartial(e)) || [];
+    message.threshold = object.threshold ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetExperimentReportRequest(): GetExperimentReportRequest {
+  return { experiment: "", kpi: "", mde: 0, control: "" };
+}
+
+export const GetExperimentReportRequest: MessageFns<GetExperimentReportRequest> = {
+  encode(message: GetExperimentReportRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.experiment !== "") {
+      writer.uint32(10).string(message.experiment);
+    }
+    if (message.kpi !== "") {
+      writer.uint32(18).string(message.kpi);
+    }
+    if (message.mde !== 0) {
+      writer.uint32(25).double(message.mde);
+    }
+    if (message.control !== "") {
+      writer.uint32(34).string(message.control);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetExperimentReportRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetExperimentReportRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.experiment = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kpi = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.mde = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.control = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetExperimentReportRequest {
+    return {
+      experiment: isSet(object.experiment) ? globalThis.String(object.experiment) : "",
+      kpi: isSet(object.kpi) ? globalThis.String(object.kpi) : "",
+      mde: isSet(object.mde) ? globalThis.Number(object.mde) : 0,
+      control: isSet(object.control) ? globalThis.String(object.control) : "",
+    };
+  },
+
+  toJSON(message: GetExperimentReportRequest): unknown {
+    const obj: any = {};
+    if (message.experiment !== "") {
+      obj.experiment = message.experiment;
+    }
+    if (message.kpi !== "") {
+      obj.kpi = message.kpi;
+    }
+    if (message.mde !== 0) {
+      obj.mde = floatToJson(message.mde);
+    }
+    if (message.control !== "") {
+      obj.control = message.control;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetExperimentReportRequest>, I>>(base?: I): GetExperimentReportRequest {
+    return GetExperimentReportRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetExperimentReportRequest>, I>>(object: I): GetExperimentReportRequest {
+    const message = createBaseGetExperimentReportRequest();
+    message.experiment = object.experiment ?? "";
+    message.kpi = object.kpi ?? "";
+    message.mde = object.mde ?? 0;
+    message.control = object.control ?? "";
+    return message;
+  },
+};
+
+function createBaseArmResult(): ArmResult {
+  return { arm: "", units: 0n, mean: 0, stdDev: 0 };
+}
+
+export const ArmResult: MessageFns<ArmResult> = {
+  encode(message: ArmResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.arm !== "") {
+      writer.uint32(10).string(message.arm);
+    }
+    if (message.units !== 0n) {
+      if (BigInt.asUintN(64, message.units) !== message.units) {
+        throw new globalThis.Error("value provided for field message.units of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.units);
+    }
+    if (message.mean !== 0) {
+      writer.uint32(25).double(message.mean);
+    }
+    if (message.stdDev !== 0) {
+      writer.uint32(33).double(message.stdDev);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ArmResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseArmResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.arm = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.units = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.mean = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.stdDev = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ArmResult {
+    return {
+      arm: isSet(object.arm) ? globalThis.String(object.arm) : "",
+      units: isSet(object.units) ? BigInt(object.units) : 0n,
+      mean: isSet(object.mean) ? globalThis.Number(object.mean) : 0,
+      stdDev: isSet(object.stdDev)
+        ? globalThis.Number(object.stdDev)
+        : isSet(object.std_dev)
+        ? globalThis.Number(object.std_dev)
+        : 0,
+    };
+  },
+
+  toJSON(message: ArmResult): unknown {
+    const obj: any = {};
+    if (message.arm !== "") {
+      obj.arm = message.arm;
+    }
+    if (message.units !== 0n) {
+      obj.units = message.units.toString();
+    }
+    if (message.mean !== 0) {
+      obj.mean = floatToJson(message.mean);
+    }
+    if (message.stdDev !== 0) {
+      obj.stdDev = floatToJson(message.stdDev);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ArmResult>, I>>(base?: I): ArmResult {
+    return ArmResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ArmResult>, I>>(object: I): ArmResult {
+    const message = createBaseArmResult();
+    message.arm = object.arm ?? "";
+    message.units = (object.units !== undefined && object.units !== null) ? BigInt(object.units) : 0n;
+    message.mean = object.mean ?? 0;
+    message.stdDev = object.stdDev ?? 0;
+    return message;
+  },
+};
+
+function createBaseArmComparison(): ArmComparison {
+  return { arm: "", control: "", difference: 0, ciLow: 0, ciHigh: 0, pValue: 0, test: "", significant: false };
+}
+
+export const ArmComparison: MessageFns<ArmComparison> = {
+  encode(message: ArmComparison, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.arm !== "") {
+      writer.uint32(10).string(message.arm);
+    }
+    if (message.control !== "") {
+      writer.uint32(18).string(message.control);
+    }
+    if (message.difference !== 0) {
+      writer.uint32(25).double(message.difference);
+    }
+    if (message.ciLow !== 0) {
+      writer.uint32(33).double(message.ciLow);
+    }
+    if (message.ciHigh !== 0) {
+      writer.uint32(41).double(message.ciHigh);
+    }
+    if (message.pValue !== 0) {
+      writer.uint32(49).double(message.pValue);
+    }
+    if (message.test !== "") {
+      writer.uint32(58).string(message.test);
+    }
+    if (message.significant !== false) {
+      writer.uint32(64).bool(message.significant);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ArmComparison {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseArmComparison();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.arm = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.control = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.difference = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.ciLow = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.ciHigh = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.pValue = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.test = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.significant = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ArmComparison {
+    return {
+      arm: isSet(object.arm) ? globalThis.String(object.arm) : "",
+      control: isSet(object.control) ? globalThis.String(object.control) : "",
+      difference: isSet(object.difference) ? globalThis.Number(object.difference) : 0,
+      ciLow: isSet(object.ciLow)
+        ? globalThis.Number(object.ciLow)
+        : isSet(object.ci_low)
+        ? globalThis.Number(object.ci_low)
+        : 0,
+      ciHigh: isSet(object.ciHigh)
+        ? globalThis.Number(object.ciHigh)
+        : isSet(object.ci_high)
+        ? globalThis.Number(object.ci_high)
+        : 0,
+      pValue: isSet(object.pValue)
+        ? globalThis.Number(object.pValue)
+        : isSet(object.p_value)
+        ? globalThis.Number(object.p_value)
+        : 0,
+      test: isSet(object.test) ? globalThis.String(object.test) : "",
+      significant: isSet(object.significant) ? globalThis.Boolean(object.significant) : false,
+    };
+  },
+
+  toJSON(message: ArmComparison): unknown {
+    const obj: any = {};
+    if (message.arm !== "") {
+      obj.arm = message.arm;
+    }
+    if (message.control !== "") {
+      obj.control = message.control;
+    }
+    if (message.difference !== 0) {
+      obj.difference = floatToJson(message.difference);
+    }
+    if (message.ciLow !== 0) {
+      obj.ciLow = floatToJson(message.ciLow);
+    }
+    if (message.ciHigh !== 0) {
+      obj.ciHigh = floatToJson(message.ciHigh);
+    }
+    if (message.pValue !== 0) {
+      obj.pValue = floatToJson(message.pValue);
+    }
+    if (message.test !== "") {
+      obj.test = message.test;
+    }
+    if (message.significant !== false) {
+      obj.significant = message.significant;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ArmComparison>, I>>(base?: I): ArmComparison {
+    return ArmComparison.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ArmComparison>, I>>(object: I): ArmComparison {
+    const message = createBaseArmComparison();
+    message.arm = object.arm ?? "";
+    message.control = object.control ?? "";
+    message.difference = object.difference ?? 0;
+    message.ciLow = object.ciLow ?? 0;
+    message.ciHigh = object.ciHigh ?? 0;
+    message.pValue = object.pValue ?? 0;
+    message.test = object.test ?? "";
+    message.significant = object.significant ?? false;
+    return message;
+  },
+};
+
+function createBaseGetExperimentReportResponse(): GetExperimentReportResponse {
+  return { experiment: "", deployment: "", kpi: "", arms: [], comparisons: [], requiredUnitsPerArm: 0n };
+}
+
+export const GetExperimentReportResponse: MessageFns<GetExperimentReportResponse> = {
+  encode(message: GetExperimentReportResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.experiment !== "") {
+      writer.uint32(10).string(message.experiment);
+    }
+    if (message.deployment !== "") {
+      writer.uint32(18).string(message.deployment);
+    }
+    if (message.kpi !== "") {
+      writer.uint32(26).string(message.kpi);
+    }
+    for (const v of message.arms) {
+      ArmResult.encode(v!, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.comparisons) {
+      ArmComparison.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.requiredUnitsPerArm !== 0n) {
+      if (BigInt.asUintN(64, message.requiredUnitsPerArm) !== message.requiredUnitsPerArm) {
+        throw new globalThis.Error("value provided for field message.requiredUnitsPerArm of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.requiredUnitsPerArm);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetExperimentReportResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetExperimentReportResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.experiment = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.deployment = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.kpi = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.arms.push(ArmResult.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.comparisons.push(ArmComparison.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.requiredUnitsPerArm = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetExperimentReportResponse {
+    return {
+      experiment: isSet(object.experiment) ? globalThis.String(object.experiment) : "",
+      deployment: isSet(object.deployment) ? globalThis.String(object.deployment) : "",
+      kpi: isSet(object.kpi) ? globalThis.String(object.kpi) : "",
+      arms: globalThis.Array.isArray(object?.arms) ? object.arms.map((e: any) => ArmResult.fromJSON(e)) : [],
+      comparisons: globalThis.Array.isArray(object?.comparisons)
+        ? object.comparisons.map((e: any) => ArmComparison.fromJSON(e))
+        : [],
+      requiredUnitsPerArm: isSet(object.requiredUnitsPerArm)
+        ? BigInt(object.requiredUnitsPerArm)
+        : isSet(object.required_units_per_arm)
+        ? BigInt(object.required_units_per_arm)
+        : 0n,
+    };
+  },
+
+  toJSON(message: GetExperimentReportResponse): unknown {
+    const obj: any = {};
+    if (message.experiment !== "") {
+      obj.experiment = message.experiment;
+    }
+    if (message.deployment !== "") {
+      obj.deployment = message.deployment;
+    }
+    if (message.kpi !== "") {
+      obj.kpi = message.kpi;
+    }
+    if (message.arms?.length) {
+      obj.arms = message.arms.map((e) => ArmResult.toJSON(e));
+    }
+    if (message.comparisons?.length) {
+      obj.comparisons = message.comparisons.map((e) => ArmComparison.toJSON(e));
+    }
+    if (message.requiredUnitsPerArm !== 0n) {
+      obj.requiredUnitsPerArm = message.requiredUnitsPerArm.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetExperimentReportResponse>, I>>(base?: I): GetExperimentReportResponse {
+    return GetExperimentReportResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetExperimentReportResponse>, I>>(object: I): GetExperimentReportResponse {
+    const message = createBaseGetExperimentReportResponse();
+    message.experiment = object.experiment ?? "";
+    message.deployment = object.deployment ?? "";
+    message.kpi = object.kpi ?? "";
+    message.arms = object.arms?.map((e) => ArmResult.fromPartial(e)) || [];
+    message.comparisons = object.comparisons?.map((e) => ArmComparison.fromPartial(e)) || [];
+    message.requiredUnitsPerArm = (object.requiredUnitsPerArm !== undefined && object.requiredUnitsPerArm !== null)
+      ? BigInt(object.requiredUnitsPerArm)
+      : 0n;
+    return message;
+  },
+};
+
 /** Prediction records and outcomes in, health and quality out (the monitor issue extends it). */
 export type MonitorServiceService = typeof MonitorServiceService;
 export const MonitorServiceService = {
@@ -1053,6 +4459,81 @@ export const MonitorServiceService = {
       Buffer.from(ListPredictionsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListPredictionsResponse => ListPredictionsResponse.decode(value),
   },
+  /**
+   * Client-streaming ingestion of outcomes that arrive after their predictions: delayed labels
+   * by request id, business KPI events by request id or by unit key. Idempotent by outcome id;
+   * acknowledged once durably stored. Needs the deployer role.
+   */
+  ingestOutcomes: {
+    path: "/slipway.monitor.v1.MonitorService/IngestOutcomes" as const,
+    requestStream: true as const,
+    responseStream: false as const,
+    requestSerialize: (value: IngestOutcomesRequest): Buffer =>
+      Buffer.from(IngestOutcomesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): IngestOutcomesRequest => IngestOutcomesRequest.decode(value),
+    responseSerialize: (value: IngestOutcomesResponse): Buffer =>
+      Buffer.from(IngestOutcomesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): IngestOutcomesResponse => IngestOutcomesResponse.decode(value),
+  },
+  /**
+   * Technical health per variant over a sliding window: rate, errors by status, timeouts,
+   * latency percentiles from mergeable sketches.
+   */
+  getHealth: {
+    path: "/slipway.monitor.v1.MonitorService/GetHealth" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetHealthRequest): Buffer => Buffer.from(GetHealthRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetHealthRequest => GetHealthRequest.decode(value),
+    responseSerialize: (value: GetHealthResponse): Buffer => Buffer.from(GetHealthResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetHealthResponse => GetHealthResponse.decode(value),
+  },
+  /** Data drift per feature and prediction drift against the serving version's reference profile. */
+  getDrift: {
+    path: "/slipway.monitor.v1.MonitorService/GetDrift" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetDriftRequest): Buffer => Buffer.from(GetDriftRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetDriftRequest => GetDriftRequest.decode(value),
+    responseSerialize: (value: GetDriftResponse): Buffer => Buffer.from(GetDriftResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetDriftResponse => GetDriftResponse.decode(value),
+  },
+  /** Classification metrics from predictions joined with their delayed labels, by window. */
+  getPerformance: {
+    path: "/slipway.monitor.v1.MonitorService/GetPerformance" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetPerformanceRequest): Buffer =>
+      Buffer.from(GetPerformanceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetPerformanceRequest => GetPerformanceRequest.decode(value),
+    responseSerialize: (value: GetPerformanceResponse): Buffer =>
+      Buffer.from(GetPerformanceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetPerformanceResponse => GetPerformanceResponse.decode(value),
+  },
+  /** Primary and shadow answers compared, pair by pair. */
+  getShadowReport: {
+    path: "/slipway.monitor.v1.MonitorService/GetShadowReport" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetShadowReportRequest): Buffer =>
+      Buffer.from(GetShadowReportRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetShadowReportRequest => GetShadowReportRequest.decode(value),
+    responseSerialize: (value: GetShadowReportResponse): Buffer =>
+      Buffer.from(GetShadowReportResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetShadowReportResponse => GetShadowReportResponse.decode(value),
+  },
+  /** Per-arm outcomes of an A/B experiment with the difference, its confidence interval and p-value. */
+  getExperimentReport: {
+    path: "/slipway.monitor.v1.MonitorService/GetExperimentReport" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetExperimentReportRequest): Buffer =>
+      Buffer.from(GetExperimentReportRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetExperimentReportRequest => GetExperimentReportRequest.decode(value),
+    responseSerialize: (value: GetExperimentReportResponse): Buffer =>
+      Buffer.from(GetExperimentReportResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetExperimentReportResponse => GetExperimentReportResponse.decode(value),
+  },
 } as const;
 
 export interface MonitorServiceServer extends UntypedServiceImplementation {
@@ -1064,6 +4545,25 @@ export interface MonitorServiceServer extends UntypedServiceImplementation {
   ingestPredictions: handleClientStreamingCall<IngestPredictionsRequest, IngestPredictionsResponse>;
   /** Stored records, newest first, filtered. */
   listPredictions: handleUnaryCall<ListPredictionsRequest, ListPredictionsResponse>;
+  /**
+   * Client-streaming ingestion of outcomes that arrive after their predictions: delayed labels
+   * by request id, business KPI events by request id or by unit key. Idempotent by outcome id;
+   * acknowledged once durably stored. Needs the deployer role.
+   */
+  ingestOutcomes: handleClientStreamingCall<IngestOutcomesRequest, IngestOutcomesResponse>;
+  /**
+   * Technical health per variant over a sliding window: rate, errors by status, timeouts,
+   * latency percentiles from mergeable sketches.
+   */
+  getHealth: handleUnaryCall<GetHealthRequest, GetHealthResponse>;
+  /** Data drift per feature and prediction drift against the serving version's reference profile. */
+  getDrift: handleUnaryCall<GetDriftRequest, GetDriftResponse>;
+  /** Classification metrics from predictions joined with their delayed labels, by window. */
+  getPerformance: handleUnaryCall<GetPerformanceRequest, GetPerformanceResponse>;
+  /** Primary and shadow answers compared, pair by pair. */
+  getShadowReport: handleUnaryCall<GetShadowReportRequest, GetShadowReportResponse>;
+  /** Per-arm outcomes of an A/B experiment with the difference, its confidence interval and p-value. */
+  getExperimentReport: handleUnaryCall<GetExperimentReportRequest, GetExperimentReportResponse>;
 }
 
 export interface MonitorServiceClient extends Client {
@@ -1103,6 +4603,110 @@ export interface MonitorServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListPredictionsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Client-streaming ingestion of outcomes that arrive after their predictions: delayed labels
+   * by request id, business KPI events by request id or by unit key. Idempotent by outcome id;
+   * acknowledged once durably stored. Needs the deployer role.
+   */
+  ingestOutcomes(
+    callback: (error: ServiceError | null, response: IngestOutcomesResponse) => void,
+  ): ClientWritableStream<IngestOutcomesRequest>;
+  ingestOutcomes(
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: IngestOutcomesResponse) => void,
+  ): ClientWritableStream<IngestOutcomesRequest>;
+  ingestOutcomes(
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: IngestOutcomesResponse) => void,
+  ): ClientWritableStream<IngestOutcomesRequest>;
+  ingestOutcomes(
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: IngestOutcomesResponse) => void,
+  ): ClientWritableStream<IngestOutcomesRequest>;
+  /**
+   * Technical health per variant over a sliding window: rate, errors by status, timeouts,
+   * latency percentiles from mergeable sketches.
+   */
+  getHealth(
+    request: GetHealthRequest,
+    callback: (error: ServiceError | null, response: GetHealthResponse) => void,
+  ): ClientUnaryCall;
+  getHealth(
+    request: GetHealthRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetHealthResponse) => void,
+  ): ClientUnaryCall;
+  getHealth(
+    request: GetHealthRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetHealthResponse) => void,
+  ): ClientUnaryCall;
+  /** Data drift per feature and prediction drift against the serving version's reference profile. */
+  getDrift(
+    request: GetDriftRequest,
+    callback: (error: ServiceError | null, response: GetDriftResponse) => void,
+  ): ClientUnaryCall;
+  getDrift(
+    request: GetDriftRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetDriftResponse) => void,
+  ): ClientUnaryCall;
+  getDrift(
+    request: GetDriftRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetDriftResponse) => void,
+  ): ClientUnaryCall;
+  /** Classification metrics from predictions joined with their delayed labels, by window. */
+  getPerformance(
+    request: GetPerformanceRequest,
+    callback: (error: ServiceError | null, response: GetPerformanceResponse) => void,
+  ): ClientUnaryCall;
+  getPerformance(
+    request: GetPerformanceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetPerformanceResponse) => void,
+  ): ClientUnaryCall;
+  getPerformance(
+    request: GetPerformanceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetPerformanceResponse) => void,
+  ): ClientUnaryCall;
+  /** Primary and shadow answers compared, pair by pair. */
+  getShadowReport(
+    request: GetShadowReportRequest,
+    callback: (error: ServiceError | null, response: GetShadowReportResponse) => void,
+  ): ClientUnaryCall;
+  getShadowReport(
+    request: GetShadowReportRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetShadowReportResponse) => void,
+  ): ClientUnaryCall;
+  getShadowReport(
+    request: GetShadowReportRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetShadowReportResponse) => void,
+  ): ClientUnaryCall;
+  /** Per-arm outcomes of an A/B experiment with the difference, its confidence interval and p-value. */
+  getExperimentReport(
+    request: GetExperimentReportRequest,
+    callback: (error: ServiceError | null, response: GetExperimentReportResponse) => void,
+  ): ClientUnaryCall;
+  getExperimentReport(
+    request: GetExperimentReportRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetExperimentReportResponse) => void,
+  ): ClientUnaryCall;
+  getExperimentReport(
+    request: GetExperimentReportRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetExperimentReportResponse) => void,
   ): ClientUnaryCall;
 }
 
