@@ -61,12 +61,16 @@ export async function runBench(
   }
   const workDir = await createTempDir('slipway-bench-');
   try {
-    const models = await prepareModels(workDir.path, (line) => options.log(`model ${line}`));
+    const needsModels = options.scenarios.some((s) => s.models === undefined || s.models.length > 0);
+    const models = needsModels
+      ? await prepareModels(workDir.path, (line) => options.log(`model ${line}`))
+      : [];
     const context = createBenchContext({
       config: options.config,
       models,
       workDir: workDir.path,
       workerEntry: options.workerEntry,
+      repoRoot: options.repoRoot,
       log: options.log,
     });
     const outcomes = await runScenarios(options.scenarios, context, (cell) => options.log(progress(cell)));

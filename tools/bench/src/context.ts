@@ -25,6 +25,7 @@ export interface BenchContextOptions {
   readonly models: readonly BenchModel[];
   readonly workDir: string;
   readonly workerEntry: string;
+  readonly repoRoot: string;
   readonly log: (line: string) => void;
 }
 
@@ -36,6 +37,7 @@ export function createBenchContext(options: BenchContextOptions): BenchContext {
     models: new Map(options.models.map((m) => [m.name, m])),
     workDir: options.workDir,
     workerEntry: options.workerEntry,
+    repoRoot: options.repoRoot,
     log: options.log,
     rememberResponseBytes(model, bytes) {
       responseBytes.set(model.name, Promise.resolve(bytes));

@@ -12,6 +12,9 @@ export {
   evaluateTarget,
   evaluateTargets,
   type CellRef,
+  type LatencyBound,
+  type LatencyTargetSpec,
+  type ThroughputTargetSpec,
   type TargetResult,
   type TargetSpec,
   type Verdict,
@@ -23,5 +26,9 @@ export {
   defaultTargets,
   grpcEchoScenario,
   onnxruntimeScenario,
+  ROUTER_IDS,
+  routerScenarios,
+  routerTargets,
   workerScenario,
 } from './scenarios/index.js';
+export { startPlatform, type BenchPlatform, type PlatformOptions } from './platform.js';

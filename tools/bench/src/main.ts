@@ -1,7 +1,7 @@
 /**
- * `npm run bench`: the performance benchmark. Measures raw onnxruntime, a bare grpc-js echo and
- * the worker app (processes), prints a table per model and the targets (ratios between cells of
- * this same run), and writes `.bench/results.json` and `.bench/results.md` at the repo root.
+ * `npm run bench`: the performance benchmark. Measures raw onnxruntime, a bare grpc-js echo, the
+ * worker app and the router in front of a whole platform (processes), prints a table per group and
+ * the targets (ratios between cells of this same run), and writes `.bench/results.json` and `.bench/results.md` at the repo root.
  * Exit code 0 whatever the targets say; non-zero only when something could not be measured.
  * Settings: BENCH_SECONDS, BENCH_QUICK=1, BENCH_WARMUP_SECONDS, BENCH_CHANNELS, BENCH_CONCURRENCY,
  * BENCH_ONLY, BENCH_WORKER_NODE_ARGS, BENCH_WORKER_ENV (see config.ts).

@@ -43,37 +43,63 @@ export function machineBusyCpuMs(): number | undefined {
   return Number.isFinite(busy) ? ticksToMs(busy) : undefined;
 }
 
+/** A process to sample, by the name it is reported under. */
+export interface ProcessRef {
+  readonly name: string;
+  readonly pid: number;
+}
+
 /** CPU used during a window, in % of one core (200 = two cores busy). */
 export interface CpuWindow {
-  /** The server process; undefined without a pid or procfs. */
+  /** The sampled processes together; undefined without processes or procfs. */
   readonly serverPercent?: number;
+  /** Each sampled process, by name (those whose CPU could be read). */
+  readonly processes?: Readonly<Record<string, number>>;
   /** Every process on the machine. */
   readonly machinePercent?: number;
 }
 
-/** Samples a process's and the machine's CPU over a window: `start()`, then `stop()`. */
-export function createCpuSampler(pid: number | undefined): { start(): void; stop(): CpuWindow } {
-  let start: { time: number; server?: number; machine?: number } | undefined;
+/**
+ * Samples processes' and the machine's CPU over a window: `start()`, then `stop()`. The processes
+ * are the system under test: one server, or several (a router and the services behind it).
+ */
+export function createCpuSampler(processes: readonly ProcessRef[]): { start(): void; stop(): CpuWindow } {
+  let start: { time: number; processes: Map<string, number>; machine?: number } | undefined;
   let result: CpuWindow = {};
   const percent = (from: number | undefined, to: number | undefined, elapsed: number) =>
     from !== undefined && to !== undefined && elapsed > 0 ? ((to - from) / elapsed) * 100 : undefined;
+  const readAll = (): Map<string, number> => {
+    const times = new Map<string, number>();
+    for (const { name, pid } of processes) {
+      const ms = processCpuMs(pid);
+      if (ms !== undefined) times.set(name, ms);
+    }
+    return times;
+  };
   return {
     start() {
-      const server = pid === undefined ? undefined : processCpuMs(pid);
       const machine = machineBusyCpuMs();
       start = {
         time: performance.now(),
-        ...(server !== undefined ? { server } : {}),
+        processes: readAll(),
         ...(machine !== undefined ? { machine } : {}),
       };
     },
     stop() {
       if (!start) return result;
       const elapsed = performance.now() - start.time;
-      const serverPercent = percent(start.server, pid === undefined ? undefined : processCpuMs(pid), elapsed);
+      const now = readAll();
+      const byName: Record<string, number> = {};
+      for (const [name, from] of start.processes) {
+        const value = percent(from, now.get(name), elapsed);
+        if (value !== undefined) byName[name] = value;
+      }
+      const values = Object.values(byName);
+      const serverPercent = values.length > 0 ? values.reduce((a, b) => a + b, 0) : undefined;
       const machinePercent = percent(start.machine, machineBusyCpuMs(), elapsed);
       result = {
         ...(serverPercent !== undefined ? { serverPercent } : {}),
+        ...(values.length > 0 ? { processes: byName } : {}),
         ...(machinePercent !== undefined ? { machinePercent } : {}),
       };
       start = undefined;

@@ -111,16 +111,57 @@ function groupTitle(group: string, models: readonly ModelLine[]): string {
     : group;
 }
 
+const statisticName = { p50Ms: 'p50', p99Ms: 'p99' } as const;
+
+/**
+ * The numbers behind a verdict: `on 2,500 req/s vs off 1,000 req/s`, or for a latency target
+ * `router/fraud @1 p50 1.90 ms vs bound 2.30 ms = 1.3 × (3 × 0.450 ms grpc-echo/router @1 + ...)`.
+ */
+export function targetDetail(target: TargetResult): string | undefined {
+  if (target.latency) {
+    const { latency } = target;
+    const name = statisticName[latency.statistic];
+    const terms = latency.terms
+      .map((t) => `${t.weight} × ${formatMs(t.ms)} ms ${t.cell.scenario} @${t.cell.concurrency}`)
+      .join(' + ');
+    return (
+      `${latency.cell.scenario} @${latency.cell.concurrency} ${name} ${formatMs(latency.measuredMs)} ms ` +
+      `vs bound ${formatMs(latency.boundMs)} ms = ${latency.factor} × (${terms})`
+    );
+  }
+  if (!target.best || !target.baseline) return undefined;
+  return (
+    `${target.best.scenario} ${formatRate(target.best.throughputPerSecond)} req/s vs ` +
+    `${target.baseline.scenario} ${formatRate(target.baseline.throughputPerSecond)} req/s`
+  );
+}
+
 /** `PASS  tiny @64: ...  0.91 (≥ 0.80): worker, batching on 12,000 req/s vs bare grpc-js echo 13,100 req/s` */
 export function formatTarget(target: TargetResult): string {
   if (target.verdict === 'N/A' || target.ratio === undefined) {
     return `N/A   ${target.description}: ${target.missing ?? 'not measured'}`;
   }
-  const best = target.best!;
-  const baseline = target.baseline!;
   return (
     `${target.verdict.padEnd(5)} ${target.description}: ${formatRatio(target.ratio)} (needs ≥ ${formatRatio(target.minRatio)}): ` +
-    `${best.scenario} ${formatRate(best.throughputPerSecond)} req/s vs ${baseline.scenario} ${formatRate(baseline.throughputPerSecond)} req/s`
+    (targetDetail(target) ?? '')
+  );
+}
+
+/**
+ * CPU by process for cells of systems made of several processes:
+ * `router @64: router 93%, features 41%, worker 28%, monitor 12%, registry 1%, load generator 30%`.
+ */
+export function processCpuLines(outcomes: readonly ScenarioOutcome[]): string[] {
+  return outcomes.flatMap((o) =>
+    o.cells
+      .filter((c) => c.processCpuPercent && c.load)
+      .map((c) => {
+        const parts = Object.entries(c.processCpuPercent!)
+          .sort(([, a], [, b]) => b - a)
+          .map(([name, percent]) => `${name} ${formatPercent(percent)}`);
+        parts.push(`load generator ${formatPercent(c.load!.clientCpuPercent)}`);
+        return `CPU by process, ${o.label} @${c.concurrency}: ${parts.join(', ')}`;
+      }),
   );
 }
 
@@ -149,6 +190,7 @@ export function renderConsole(input: ReportInput): string {
     }
     out.push(groupTitle(group, input.models), table.toString());
     for (const note of outcomes.flatMap((o) => o.notes)) out.push(`  note: ${note}`);
+    for (const line of processCpuLines(outcomes)) out.push(`  ${line}`);
     out.push('');
   }
   const failures = problems(input.outcomes);
@@ -181,6 +223,8 @@ export function renderMarkdown(input: ReportInput): string {
       for (const cell of outcome.cells) out.push(markdownRow(cellRow(cell)));
     }
     out.push('');
+    const notes = [...outcomes.flatMap((o) => o.notes), ...processCpuLines(outcomes)];
+    if (notes.length > 0) out.push(...notes.map((note) => `- ${note}`), '');
   }
   const failures = problems(input.outcomes);
   if (failures.length > 0) out.push('## Errors', '', ...failures.map((f) => `- ${f}`), '');
@@ -189,8 +233,8 @@ export function renderMarkdown(input: ReportInput): string {
   out.push(
     '## Targets',
     '',
-    markdownRow(['verdict', 'target', 'ratio', 'needs']),
-    markdownRow(['---', '---', '---:', '---:']),
+    markdownRow(['verdict', 'target', 'ratio', 'needs', 'measured']),
+    markdownRow(['---', '---', '---:', '---:', '---']),
   );
   for (const t of input.targets) {
     out.push(
@@ -199,6 +243,7 @@ export function renderMarkdown(input: ReportInput): string {
         t.description,
         t.ratio === undefined ? (t.missing ?? '–') : formatRatio(t.ratio),
         `≥ ${formatRatio(t.minRatio)}`,
+        targetDetail(t) ?? '',
       ]),
     );
   }

@@ -14,6 +14,11 @@ export interface CellResult extends CellThroughput {
   /** CPU of the server process during the window, % of one core (absent for in-process runs). */
   readonly serverCpuPercent?: number;
   /**
+   * With several server processes (ScenarioTarget.processes): each one's CPU during the window,
+   * % of one core, by name; `serverCpuPercent` is their sum.
+   */
+  readonly processCpuPercent?: Readonly<Record<string, number>>;
+  /**
    * CPU used during the window by everything but the server and the load generator (% of one
    * core): other processes on the machine disturbing the measurement.
    */
@@ -62,7 +67,10 @@ export async function runScenarios(
     try {
       for (const concurrency of scenario.concurrencies ?? config.concurrencies) {
         const cellBase = { scenario: scenario.id, group: scenario.group, label: scenario.label, concurrency };
-        const sampler = createCpuSampler(target.serverPid);
+        const sampler = createCpuSampler(
+          target.processes ??
+            (target.serverPid === undefined ? [] : [{ name: 'server', pid: target.serverPid }]),
+        );
         let cell: CellResult;
         try {
           const load = await runLoad(
@@ -77,6 +85,7 @@ export async function runScenarios(
           );
           const cpu = sampler.stop();
           const serverCpuPercent = cpu.serverPercent;
+          const processCpuPercent = target.processes ? cpu.processes : undefined;
           const otherCpuPercent =
             cpu.machinePercent === undefined
               ? undefined
@@ -94,6 +103,7 @@ export async function runScenarios(
             ...(failed ? { error: failed } : {}),
             load,
             ...(serverCpuPercent !== undefined ? { serverCpuPercent } : {}),
+            ...(processCpuPercent !== undefined ? { processCpuPercent } : {}),
             ...(otherCpuPercent !== undefined ? { otherCpuPercent } : {}),
           };
         } catch (error) {

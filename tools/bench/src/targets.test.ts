@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateTarget, evaluateTargets, type CellThroughput, type TargetSpec } from './targets.js';
+import {
+  evaluateTarget,
+  evaluateTargets,
+  type CellThroughput,
+  type LatencyTargetSpec,
+  type TargetSpec,
+} from './targets.js';
 
 const target: TargetSpec = {
   id: 'tiny',
@@ -69,5 +75,53 @@ describe('evaluateTarget', () => {
       ['tiny', 'PASS'],
       ['other', 'FAIL'],
     ]);
+  });
+});
+
+describe('evaluateTarget, latency', () => {
+  const latency: LatencyTargetSpec = {
+    kind: 'latency',
+    id: 'router-latency',
+    description: 'router p50 ≤ 1.3 × (3 × echo p50 + model p50)',
+    statistic: 'p50Ms',
+    cell: { scenario: 'router', concurrency: 1 },
+    factor: 1.3,
+    terms: [
+      { cell: { scenario: 'echo', concurrency: 1 }, weight: 3 },
+      { cell: { scenario: 'model', concurrency: 1 }, weight: 1 },
+    ],
+  };
+  const timed = (scenario: string, p50Ms: number, ok = true): CellThroughput => ({
+    scenario,
+    concurrency: 1,
+    throughputPerSecond: 1,
+    ok,
+    load: { latency: { p50Ms, p99Ms: p50Ms * 4 } },
+  });
+
+  it('passes when the percentile is within factor × the weighted sum, and says how the bound was made', () => {
+    // Bound: 1.3 × (3 × 0.5 + 0.1) = 2.08 ms.
+    const result = evaluateTarget(latency, [timed('router', 2), timed('echo', 0.5), timed('model', 0.1)]);
+    expect(result.verdict).toBe('PASS');
+    expect(result.ratio).toBeCloseTo(1.04);
+    expect(result.latency?.boundMs).toBeCloseTo(2.08);
+    expect(result.latency?.measuredMs).toBe(2);
+    expect(result.latency?.terms.map((t) => [t.cell.scenario, t.weight, t.ms])).toEqual([
+      ['echo', 3, 0.5],
+      ['model', 1, 0.1],
+    ]);
+  });
+
+  it('fails above the bound', () => {
+    const result = evaluateTarget(latency, [timed('router', 2.2), timed('echo', 0.5), timed('model', 0.1)]);
+    expect(result.verdict).toBe('FAIL');
+    expect(result.ratio).toBeLessThan(1);
+  });
+
+  it('is N/A, naming every cell missing, when a cell is unmeasured or failed', () => {
+    expect(evaluateTarget(latency, [timed('router', 2), timed('echo', 0.5, false)])).toMatchObject({
+      verdict: 'N/A',
+      missing: 'no measurement of echo @1, model @1',
+    });
   });
 });

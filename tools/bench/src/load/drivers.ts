@@ -24,6 +24,8 @@ export interface OnnxruntimeDriverSpec {
   readonly outputName: string;
   /** Single rows, used in turn. */
   readonly rows: readonly Float32Array[];
+  /** onnxruntime intra-op threads; default onnxruntime's (the worker sets 1 unless told otherwise). */
+  readonly intraOpNumThreads?: number;
 }
 
 /**
@@ -115,8 +117,11 @@ async function createOnnxruntimeDriver(spec: OnnxruntimeDriverSpec): Promise<Loa
   if (spec.rows.length === 0) throw new Error('onnxruntime driver needs at least one row');
   // Loaded here only: a gRPC-only load generator should not pay for onnxruntime.
   const ort = await import('onnxruntime-node');
-  // Default session options, as the worker uses unless a model's config.json says otherwise.
-  const session = await ort.InferenceSession.create(spec.modelPath);
+  // Default session options unless the scenario names the worker's thread count.
+  const session = await ort.InferenceSession.create(
+    spec.modelPath,
+    spec.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: spec.intraOpNumThreads },
+  );
   let next = 0;
   const call = async (): Promise<void> => {
     const row = spec.rows[next++ % spec.rows.length]!;

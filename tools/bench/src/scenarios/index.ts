@@ -2,18 +2,21 @@ import type { Scenario } from '../scenario.js';
 import type { TargetSpec } from '../targets.js';
 import { grpcEchoScenario } from './grpc-echo.js';
 import { onnxruntimeScenario } from './onnxruntime.js';
+import { routerScenarios, routerTargets } from './router.js';
 import { BATCHING_OFF, BATCHING_ON, workerScenario } from './worker.js';
 
 export { grpcEchoScenario } from './grpc-echo.js';
 export { onnxruntimeScenario } from './onnxruntime.js';
+export { ROUTER_IDS, routerScenarios, routerTargets } from './router.js';
 export { BATCHING_OFF, BATCHING_ON, requireWorkerEntry, workerScenario } from './worker.js';
 
 /**
- * Issue 4's scenarios, in run order: per model, raw onnxruntime, the worker with batching off and
- * on, then the echo (which replies with the response size the worker was seen to return).
+ * The scenarios, in run order. Issue 4's: per model, raw onnxruntime, the worker with batching off
+ * and on, then the echo (which replies with the response size the worker was seen to return).
+ * Then the router group: the whole platform behind the router, then its baselines (routerScenarios).
  */
 export function defaultScenarios(): Scenario[] {
-  return ['tiny', 'heavy'].flatMap((model) => {
+  const perModel = ['tiny', 'heavy'].flatMap((model) => {
     const group = `${model} model`;
     return [
       onnxruntimeScenario(model, group),
@@ -22,9 +25,10 @@ export function defaultScenarios(): Scenario[] {
       grpcEchoScenario(model, group),
     ];
   });
+  return [...perModel, ...routerScenarios()];
 }
 
-/** Issue 4's targets: throughput ratios between cells of the same run. */
+/** Issue 4's targets (throughput ratios between cells of the same run), then the router's. */
 export function defaultTargets(): TargetSpec[] {
   return [
     {
@@ -44,5 +48,6 @@ export function defaultTargets(): TargetSpec[] {
       denominator: { scenario: `${BATCHING_OFF.id}/heavy`, concurrency: 64 },
       minRatio: 3,
     },
+    ...routerTargets(),
   ];
 }
