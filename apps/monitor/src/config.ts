@@ -38,6 +38,19 @@ export const monitorConfigSchema = z.object({
   SLIPWAY_MONITOR_TOKEN: z.string().trim().min(1).optional(),
   /** How often deployments in canary are checked for a finished interval. Default 1s. */
   SLIPWAY_MONITOR_ANALYSIS_TICK_MS: durationMsSchema.default(1_000),
+  /** Alert when a primary variant's error rate over the alert window is above this; 0: off. Default 0.05. */
+  SLIPWAY_MONITOR_ALERT_ERROR_RATE: z.coerce.number().min(0).max(1).default(0.05),
+  /** Alert when a primary variant's p99 latency over the alert window is above this (ms); 0: off (default). */
+  SLIPWAY_MONITOR_ALERT_P99_MS: z.coerce.number().min(0).default(0),
+  /** Alert on drift of the stable variant (needs the registry). Default true. */
+  SLIPWAY_MONITOR_ALERT_DRIFT: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
+  /** The sliding window the alert rules look at. Default 5m. */
+  SLIPWAY_MONITOR_ALERT_WINDOW_MS: durationMsSchema.default(300_000),
+  /** How often the alert rules are evaluated. Default 30s. */
+  SLIPWAY_MONITOR_ALERT_INTERVAL_MS: durationMsSchema.default(30_000),
   /** Health reports NOT_SERVING this long at shutdown before calls are refused. Default 0. */
   SLIPWAY_MONITOR_DRAIN_DELAY_MS: z.coerce.number().int().min(0).default(0),
 });

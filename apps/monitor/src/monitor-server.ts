@@ -1,10 +1,11 @@
 import path from 'node:path';
-import { monitor } from '@slipway/contracts';
-import { createServiceServer, type Logger, type ServiceServer } from '@slipway/service-kit';
+import { monitor, registry } from '@slipway/contracts';
+import { createClient, createServiceServer, type Logger, type ServiceServer } from '@slipway/service-kit';
 import type { MonitorConfig } from './config.js';
 import { openDatabase } from './db/open-database.js';
 import { createMonitorMetrics } from './monitor-metrics.js';
 import { startRetention, type Retention } from './retention.js';
+import { createAlerts } from './alerts/alerts.js';
 import { startCanaryController } from './rollout/canary-controller.js';
 import { createMonitorService, monitorPolicy } from './services/monitor-service.js';
 import { createRegistryLookup } from './services/registry-lookup.js';
@@ -72,10 +73,41 @@ export function createMonitorServer(config: MonitorConfig, logger: Logger): Moni
       })
     : undefined;
   if (!canary) logger.info('no SLIPWAY_REGISTRY_ADDR: automated canary analysis is off');
+  const audit = config.SLIPWAY_REGISTRY_ADDR
+    ? createClient(registry.AuditServiceService, config.SLIPWAY_REGISTRY_ADDR, {
+        token: config.SLIPWAY_MONITOR_TOKEN,
+      })
+    : undefined;
+  const alerts = createAlerts({
+    store,
+    lookup,
+    audit,
+    logger,
+    rules: {
+      errorRate: config.SLIPWAY_MONITOR_ALERT_ERROR_RATE,
+      p99Ms: config.SLIPWAY_MONITOR_ALERT_P99_MS,
+      drift: config.SLIPWAY_MONITOR_ALERT_DRIFT,
+      windowSeconds: Math.max(1, Math.round(config.SLIPWAY_MONITOR_ALERT_WINDOW_MS / 1000)),
+      minRequests: 50,
+    },
+  });
+  let evaluating: Promise<unknown> | undefined;
+  const alertTimer = setInterval(() => {
+    evaluating ??= alerts
+      .evaluate(Date.now())
+      .catch((err: unknown) => logger.error({ err }, 'alert evaluation failed'))
+      .finally(() => (evaluating = undefined));
+  }, config.SLIPWAY_MONITOR_ALERT_INTERVAL_MS);
+  alertTimer.unref();
   server.onShutdown(() => database.close(), 'database');
+  server.onShutdown(() => audit?.close(), 'audit client');
   if (lookup) server.onShutdown(() => lookup.close(), 'registry lookups');
   server.onShutdown(() => retention.shutdown(), 'retention');
   // Runs before the database closes: an analysis in progress still reads it.
   if (canary) server.onShutdown(() => canary.close(), 'canary analysis');
+  server.onShutdown(async () => {
+    clearInterval(alertTimer);
+    await evaluating;
+  }, 'alerts');
   return { server, store, retention };
 }
