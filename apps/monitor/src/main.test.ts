@@ -41,6 +41,9 @@ describe('apps/monitor/dist/main.js', () => {
     const metrics = await (await fetch(`http://${String(metricsLine.json!['address'])}/metrics`)).text();
     expect(metrics).toMatch(/slipway_monitor_records_ingested_total(\{[^}]*\})? 3000\b/);
     expect(metrics).toMatch(/slipway_monitor_records_duplicate_total(\{[^}]*\})? 1\b/);
+    // Every service reports its own CPU and memory beside its request metrics.
+    expect(metrics).toMatch(/process_cpu_time(_seconds)?(_total)?\{[^}]*cpu_mode="user"[^}]*\} \d/);
+    expect(metrics).toMatch(/process_memory_usage(_bytes)?\{[^}]*memory_type="rss"[^}]*\} \d{6,}/);
     expect(await app.kill()).toMatchObject({ signal: 'SIGKILL' });
 
     await app.restart();

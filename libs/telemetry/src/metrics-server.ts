@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { meter } from './spans.js';
 import { telemetryState } from './state.js';
 
 /** A running Prometheus scrape endpoint. */
@@ -54,7 +55,38 @@ function handle(request: IncomingMessage, response: ServerResponse): void {
  * global meter provider) on `GET /metrics`.
  * @param address `host:port` to bind; port 0 picks a free one (read it back from `address`).
  */
+let processMetricsRegistered = false;
+
+/**
+ * The process's own resources, as OpenTelemetry's semantic conventions name them: CPU time by
+ * mode (`process.cpu.time`, seconds) and resident memory and V8 heap (`process.memory.usage`,
+ * bytes), read when Prometheus scrapes. Every app with a metrics endpoint reports them, so an SRE
+ * sees the CPU and memory of each service beside its request metrics.
+ */
+function registerProcessMetrics(): void {
+  if (processMetricsRegistered) return;
+  processMetricsRegistered = true;
+  const m = meter('@slipway/telemetry');
+  m.createObservableCounter('process.cpu.time', {
+    description: 'CPU time used by the process, by mode',
+    unit: 's',
+  }).addCallback((result) => {
+    const { user, system } = process.cpuUsage();
+    result.observe(user / 1e6, { 'cpu.mode': 'user' });
+    result.observe(system / 1e6, { 'cpu.mode': 'system' });
+  });
+  m.createObservableUpDownCounter('process.memory.usage', {
+    description: 'Memory of the process: resident set, and V8 heap in use',
+    unit: 'By',
+  }).addCallback((result) => {
+    const usage = process.memoryUsage();
+    result.observe(usage.rss, { 'memory.type': 'rss' });
+    result.observe(usage.heapUsed, { 'memory.type': 'heap_used' });
+  });
+}
+
 export async function startMetricsServer(address: string): Promise<MetricsServer> {
+  registerProcessMetrics();
   const { host, port } = parseAddress(address);
   const server = createServer(handle);
   await new Promise<void>((resolve, reject) => {
