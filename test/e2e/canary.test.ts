@@ -137,11 +137,11 @@ describe('automated canary analysis', () => {
   it('walks a healthy canary through every step to 100%', async () => {
     await canary(versions.healthy);
     await until(
-      'the healthy canary promoted',
+      'the healthy canary promoted, and the decision written',
       async () =>
         (await current()).variants.some(
           (v) => v.role === registry.VariantRole.VARIANT_ROLE_STABLE && v.version === versions.healthy,
-        ),
+        ) && (await decisions(versions.healthy)).some((d) => d.toWeight === 100),
       60_000,
     );
     const walked = (await decisions(versions.healthy)).filter((d) => d.decision === 'advance');
