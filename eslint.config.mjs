@@ -53,8 +53,8 @@ export default tseslint.config(
     },
   },
   {
-    // Tests may use the harness whatever layer they test.
-    files: ['**/*.test.ts', 'test/**/*.ts'],
+    // Tests, and the fixtures only tests import, may use the harness whatever layer they test.
+    files: ['**/*.test.ts', 'test/**/*.ts', '**/src/test-support/**/*.ts', '**/src/testing/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': 'off' },
   },
   prettier,

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { aliasCommands } from './commands/alias.js';
 import { auditCommands } from './commands/audit.js';
+import { batchCommands } from './commands/batch.js';
 import { experimentCommands } from './commands/experiment.js';
 import { modelCommands } from './commands/model.js';
 import { monitorCommands } from './commands/monitor.js';
@@ -38,6 +39,7 @@ export function createProgram(): Command {
   outcomeCommands(program, run);
   statusCommand(program, run);
   predictCommand(program, run);
+  batchCommands(program, run);
   platformCommands(program);
   return program;
 }
