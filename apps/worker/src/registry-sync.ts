@@ -1,8 +1,13 @@
+import path from 'node:path';
 import { registry } from '@slipway/contracts';
 import type { LoadedModel } from '@slipway/model-runtime';
-import { createRegistryWatcher, type RegistryWatcher } from '@slipway/registry-client';
+import {
+  createArtifactCache,
+  createRegistryWatcher,
+  type ArtifactCache,
+  type RegistryWatcher,
+} from '@slipway/registry-client';
 import { createClient, type Logger, type ServiceClient } from '@slipway/service-kit';
-import { createArtifactCache, type ArtifactCache } from './artifact-cache.js';
 import type { ModelTable, VersionState, VersionStatus } from './model-table.js';
 
 /** A verified local artifact to load as one model version. */
@@ -140,7 +145,7 @@ class Sync implements RegistrySync {
       retry: { maxAttempts: 1 },
     });
     this.#cache = createArtifactCache({
-      dataDir: options.dataDir,
+      dir: path.join(options.dataDir, 'artifacts'),
       // Artifacts can be large: the download is bounded by progress, not a fixed deadline.
       download: (request) => this.#models.downloadArtifact(request, { deadline: Infinity }),
     });

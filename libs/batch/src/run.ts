@@ -7,8 +7,8 @@ import { FailedPreconditionError, InvalidArgumentError } from '@slipway/errors';
 import type { FittedFeatureSet } from '@slipway/features';
 import { createRecordSink, type RecordSink } from '@slipway/monitor-client';
 import { loadModel, type LoadedModel } from '@slipway/model-runtime';
+import { createArtifactCache } from '@slipway/registry-client';
 import { createClient, createLogger, type Logger } from '@slipway/service-kit';
-import { fetchArtifact } from './artifact-cache.js';
 import { inputFormatOf, openInput, type InputItem, type InputReader } from './input.js';
 import { MANIFEST_FORMAT, type RunManifest, type RunStatus } from './manifest.js';
 import { csvField, formatScore, isSampled, outputHeader, requestIdOf, runIdOf } from './output-format.js';
@@ -326,16 +326,16 @@ export async function runBatch(options: BatchRunOptions): Promise<RunManifest> {
       fetchFeatureSet(featureClient, resolved.featureSet),
     );
     const artifact = await registryAt(() =>
-      fetchArtifact(
-        {
-          model: resolved.model,
-          version: resolved.version,
-          sha256: resolved.artifactSha256,
-          size: resolved.artifactSize,
-        },
-        options.cacheDir,
-        (request) => models.downloadArtifact(request, { deadline: Infinity }),
-      ),
+      createArtifactCache({
+        dir: options.cacheDir,
+        // Artifacts can be large: the download is bounded by progress, not a fixed deadline.
+        download: (request) => models.downloadArtifact(request, { deadline: Infinity }),
+      }).fetch({
+        model: resolved.model,
+        version: resolved.version,
+        sha256: resolved.artifactSha256,
+        size: resolved.artifactSize,
+      }),
     );
     const resolvedAt = performance.now();
     model = await loadModel({

@@ -33,8 +33,8 @@ export interface ArtifactCache {
 
 /** Options of {@link createArtifactCache}. */
 export interface ArtifactCacheOptions {
-  /** The worker's data directory; artifacts live in `<dataDir>/artifacts/<sha256>`. */
-  readonly dataDir: string;
+  /** Where artifacts live, as `<dir>/<sha256>` (downloads in progress in `<dir>/tmp`). */
+  readonly dir: string;
   readonly download: DownloadArtifact;
 }
 
@@ -52,7 +52,7 @@ async function hashFile(file: string): Promise<{ sha256: string; size: number }>
 
 /** Creates an {@link ArtifactCache}; concurrent fetches of one sha256 share one download. */
 export function createArtifactCache(options: ArtifactCacheOptions): ArtifactCache {
-  const root = path.join(options.dataDir, 'artifacts');
+  const root = options.dir;
   const tmp = path.join(root, 'tmp');
   const pending = new Map<string, Promise<string>>();
 

@@ -39,7 +39,7 @@ describe('artifact cache', () => {
   it('downloads, verifies and stores an artifact under its sha256, then reuses it', async () => {
     const dataDir = (await createTempDir('worker-cache-')).path;
     const download = served(original);
-    const cache = createArtifactCache({ dataDir, download: download as never });
+    const cache = createArtifactCache({ dir: path.join(dataDir, 'artifacts'), download: download as never });
     const file = await cache.fetch(ref);
     expect(file).toBe(path.join(dataDir, 'artifacts', ref.sha256));
     expect(await readFile(file)).toEqual(Buffer.from(original));
@@ -52,7 +52,10 @@ describe('artifact cache', () => {
     const dataDir = (await createTempDir('worker-cache-')).path;
     const corrupt = Uint8Array.from(original);
     corrupt[3] ^= 0xff;
-    const cache = createArtifactCache({ dataDir, download: served(corrupt) as never });
+    const cache = createArtifactCache({
+      dir: path.join(dataDir, 'artifacts'),
+      download: served(corrupt) as never,
+    });
     const attempt = cache.fetch(ref);
     await expect(attempt).rejects.toBeInstanceOf(FailedPreconditionError);
     await expect(attempt).rejects.toThrow(
@@ -65,7 +68,7 @@ describe('artifact cache', () => {
   it('replaces a cached file damaged on disk', async () => {
     const dataDir = (await createTempDir('worker-cache-')).path;
     const download = served(original);
-    const cache = createArtifactCache({ dataDir, download: download as never });
+    const cache = createArtifactCache({ dir: path.join(dataDir, 'artifacts'), download: download as never });
     const file = await cache.fetch(ref);
     await writeFile(file, 'damaged');
     expect(await readFile(await cache.fetch(ref))).toEqual(Buffer.from(original));
