@@ -22,3 +22,11 @@ export {
 } from './otlp-receiver.js';
 export { createTempDir, tempDirFixture, type TempDir } from './temp-dir.js';
 export * from './inference-protocol.js';
+export {
+  buildPlatform,
+  PLATFORM_PROJECTS,
+  PLATFORM_TOKEN,
+  startPlatform,
+  type Platform,
+  type PlatformOptions,
+} from './platform.js';

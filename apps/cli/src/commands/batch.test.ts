@@ -7,11 +7,13 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import {
+  buildPlatform,
   createTempDir,
-  ensureBuilt,
+  PLATFORM_TOKEN as TOKEN,
   repoRoot,
-  startApp,
+  startPlatform,
   useAppHarness,
+  type Platform,
   type RunningApp,
 } from '@slipway/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,60 +23,24 @@ import { buildBatchOptions, type BatchRunArguments } from './batch.js';
 useAppHarness();
 
 const exec = promisify(execFile);
-const TOKEN = 'batch-cli-token';
 const cli = path.join(repoRoot, 'apps/cli/dist/bin.js');
-const entry = (app: string): string => path.join(repoRoot, app, 'dist/main.js');
 
+let platform: Platform;
 let registryApp: RunningApp;
 let featuresApp: RunningApp;
 let dir: string;
 
 beforeAll(async () => {
-  for (const project of ['apps/registry', 'apps/features', 'tools/train', 'apps/cli'])
-    await ensureBuilt(project);
+  await buildPlatform(['apps/registry', 'apps/features', 'tools/train', 'apps/cli']);
   dir = (await createTempDir('cli-batch-')).path;
-  const tokens = `${TOKEN}=cli-test:admin`;
-  registryApp = await startApp({
-    name: 'registry',
-    entry: entry('apps/registry'),
-    env: {
-      SLIPWAY_REGISTRY_ADDR: '127.0.0.1:0',
-      SLIPWAY_REGISTRY_DATA_DIR: path.join(dir, 'registry'),
-      SLIPWAY_REGISTRY_TOKENS: tokens,
-    },
-  });
-  featuresApp = await startApp({
-    name: 'features',
-    entry: entry('apps/features'),
-    env: {
-      SLIPWAY_FEATURES_ADDR: '127.0.0.1:0',
-      SLIPWAY_FEATURES_DATA_DIR: path.join(dir, 'features'),
-      SLIPWAY_FEATURES_TOKENS: tokens,
-    },
-  });
-  await exec(
-    process.execPath,
-    [
-      entry('tools/train'),
-      'demo',
-      '--rows',
-      '2000',
-      '--registry',
-      registryApp.address,
-      '--features',
-      featuresApp.address,
-      '--model',
-      'fraud',
-      '--deploy',
-      'fraud',
-    ],
-    { env: { PATH: process.env['PATH'] ?? '', SLIPWAY_TOKEN: TOKEN } },
-  );
+  // Registry and feature service with the demo model; batch runs score in-process.
+  platform = await startPlatform({ workers: 0, routers: 0, monitor: false });
+  registryApp = platform.registry;
+  featuresApp = platform.features;
 }, 180_000);
 
 afterAll(async () => {
-  await featuresApp?.stop();
-  await registryApp?.stop();
+  await platform?.stop();
 });
 
 const env = (): NodeJS.ProcessEnv => ({

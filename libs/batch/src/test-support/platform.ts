@@ -1,29 +1,18 @@
-// The part of the platform a batch run talks to, as real processes (after
-// test/e2e/support/platform.ts): registry, feature service and optionally the monitor on free
-// loopback ports, with the demo model trained from the feature service by `tools/train demo`
-// and deployed as `fraud` (version 1, direct).
-import { execFile } from 'node:child_process';
+// The part of the platform a batch run talks to, as real processes (libs/testing's platform):
+// registry, feature service and optionally the monitor on free loopback ports, with the demo
+// model trained from the feature service by `tools/train demo` and deployed as `fraud`.
 import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { createTempDir, ensureBuilt, repoRoot, startApp, type RunningApp } from '@slipway/testing';
-
-const run = promisify(execFile);
+import { buildPlatform, PLATFORM_TOKEN, startPlatform, type RunningApp } from '@slipway/testing';
 
 /** Bearer token every process accepts (admin). */
-export const TOKEN = 'batch-token';
-const TOKENS = `${TOKEN}=batch-test:admin`;
-
-const entry = (app: string): string => path.join(repoRoot, app, 'dist/main.js');
+export const TOKEN = PLATFORM_TOKEN;
 
 /** Builds what {@link startBatchPlatform} runs (call from beforeAll). */
 export async function buildBatchPlatform(): Promise<void> {
-  for (const project of ['apps/registry', 'apps/features', 'apps/monitor', 'tools/train']) {
-    await ensureBuilt(project);
-  }
+  await buildPlatform(['apps/registry', 'apps/features', 'apps/monitor', 'tools/train']);
 }
 
-/** A started platform. */
+/** A started platform: no workers or routers, a batch run scores in-process. */
 export interface BatchPlatform {
   readonly dir: string;
   readonly registry: RunningApp;
@@ -37,73 +26,19 @@ export interface BatchPlatform {
 export async function startBatchPlatform(
   options: { rows?: number; monitor?: boolean } = {},
 ): Promise<BatchPlatform> {
-  const dir = (await createTempDir('slipway-batch-')).path;
-  const started: RunningApp[] = [];
-  const stop = async (): Promise<void> => {
-    for (const app of [...started].reverse()) if (app.running) await app.stop();
+  const platform = await startPlatform({
+    workers: 0,
+    routers: 0,
+    monitor: options.monitor ?? false,
+    rows: options.rows,
+  });
+  return {
+    dir: platform.dir,
+    registry: platform.registry,
+    features: platform.features,
+    monitor: platform.monitor,
+    stop: () => platform.stop(),
   };
-  try {
-    const registry = await startApp({
-      name: 'registry',
-      entry: entry('apps/registry'),
-      addressEnv: 'SLIPWAY_REGISTRY_ADDR',
-      env: {
-        SLIPWAY_REGISTRY_ADDR: '127.0.0.1:0',
-        SLIPWAY_REGISTRY_DATA_DIR: path.join(dir, 'registry'),
-        SLIPWAY_REGISTRY_TOKENS: TOKENS,
-      },
-    });
-    started.push(registry);
-    const features = await startApp({
-      name: 'features',
-      entry: entry('apps/features'),
-      addressEnv: 'SLIPWAY_FEATURES_ADDR',
-      env: {
-        SLIPWAY_FEATURES_ADDR: '127.0.0.1:0',
-        SLIPWAY_FEATURES_DATA_DIR: path.join(dir, 'features'),
-        SLIPWAY_FEATURES_TOKENS: TOKENS,
-      },
-    });
-    started.push(features);
-    let monitor: RunningApp | undefined;
-    if (options.monitor) {
-      monitor = await startApp({
-        name: 'monitor',
-        entry: entry('apps/monitor'),
-        addressEnv: 'SLIPWAY_MONITOR_ADDR',
-        env: {
-          SLIPWAY_MONITOR_ADDR: '127.0.0.1:0',
-          SLIPWAY_MONITOR_DATA_DIR: path.join(dir, 'monitor'),
-          SLIPWAY_MONITOR_TOKENS: TOKENS,
-          SLIPWAY_REGISTRY_ADDR: registry.address,
-          SLIPWAY_MONITOR_TOKEN: TOKEN,
-        },
-      });
-      started.push(monitor);
-    }
-    await run(
-      process.execPath,
-      [
-        entry('tools/train'),
-        'demo',
-        '--rows',
-        String(options.rows ?? 2000),
-        '--registry',
-        registry.address,
-        '--features',
-        features.address,
-        '--model',
-        'fraud',
-        '--deploy',
-        'fraud',
-      ],
-      { env: { PATH: process.env['PATH'] ?? '', SLIPWAY_TOKEN: TOKEN } },
-    );
-    return { dir, registry, features, monitor, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
 }
 
 /** One demo transaction as a batch input row (the request-time fields and the entity key). */
