@@ -4,7 +4,7 @@
 // is in the registry's audit log with the numbers it was based on.
 import { registry, serving } from '@slipway/contracts';
 import { createClient, type ServiceClient } from '@slipway/service-kit';
-import { useAppHarness } from '@slipway/testing';
+import { useAppHarness, demoTransaction } from '@slipway/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoad, until, type Load } from './support/load.js';
 import { buildPlatform, startPlatform, TOKEN, type Platform } from './support/platform.js';
@@ -15,14 +15,7 @@ beforeAll(async () => {
   await buildPlatform();
 }, 300_000);
 
-function transaction(i: number): serving.PredictRequest {
-  return {
-    deployment: 'fraud',
-    entityKeys: { userId: `u${i % 1000}` },
-    values: { amount: { kind: { $case: 'number', number: 10 + (i % 400) } } },
-    version: 0,
-  };
-}
+const transaction = demoTransaction;
 
 interface Decision {
   decision: 'advance' | 'hold' | 'abort';

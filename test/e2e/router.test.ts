@@ -4,7 +4,7 @@
 // recorded in the monitor, serving through a registry outage, and one trace per prediction.
 import { inference, monitor, serving } from '@slipway/contracts';
 import { createClient, type ServiceClient } from '@slipway/service-kit';
-import { startOtlpReceiver, useAppHarness, type OtlpReceiver } from '@slipway/testing';
+import { startOtlpReceiver, useAppHarness, type OtlpReceiver, demoTransaction } from '@slipway/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failures, sleep, startLoad, until } from './support/load.js';
 import { buildPlatform, startPlatform, TOKEN, type Platform } from './support/platform.js';
@@ -17,19 +17,7 @@ beforeAll(async () => {
   await buildPlatform();
 }, 300_000);
 
-/** A demo transaction for user u<i % 1000>. */
-function transaction(i: number, deployment = 'fraud'): serving.PredictRequest {
-  return {
-    deployment,
-    entityKeys: { userId: `u${i % 1000}` },
-    values: {
-      amount: { kind: { $case: 'number', number: 10 + (i % 400) } },
-      hourOfDay: { kind: { $case: 'number', number: i % 24 } },
-      merchantRisk: { kind: { $case: 'number', number: (i % 10) / 10 } },
-    },
-    version: 0,
-  };
-}
+const transaction = demoTransaction;
 
 function predictionClient(address: string): Prediction {
   return createClient(serving.PredictionServiceService, address, { defaultDeadlineMs: 10_000 });

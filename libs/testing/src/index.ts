@@ -24,6 +24,7 @@ export { createTempDir, tempDirFixture, type TempDir } from './temp-dir.js';
 export * from './inference-protocol.js';
 export {
   buildPlatform,
+  demoTransaction,
   PLATFORM_PROJECTS,
   PLATFORM_TOKEN,
   startPlatform,

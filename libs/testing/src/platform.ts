@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { registry } from '@slipway/contracts';
+import { registry, type serving } from '@slipway/contracts';
 import { createClient } from '@slipway/service-kit';
 import { ensureBuilt, repoRoot } from './build.js';
 import { startApp, type RunningApp } from './app.js';
@@ -33,6 +33,23 @@ export const PLATFORM_PROJECTS = [
 /** Builds what {@link startPlatform} runs, when out of date (call from beforeAll). */
 export async function buildPlatform(projects: readonly string[] = PLATFORM_PROJECTS): Promise<void> {
   for (const project of projects) await ensureBuilt(project);
+}
+
+/**
+ * A demo Predict request: user `u<i % 1000>` with request-time amount, hour of day and merchant
+ * risk; `version` 0 lets the deployment's strategy choose.
+ */
+export function demoTransaction(i: number, deployment = 'fraud', version = 0): serving.PredictRequest {
+  return {
+    deployment,
+    entityKeys: { userId: `u${i % 1000}` },
+    values: {
+      amount: { kind: { $case: 'number', number: 10 + (i % 400) } },
+      hourOfDay: { kind: { $case: 'number', number: i % 24 } },
+      merchantRisk: { kind: { $case: 'number', number: (i % 10) / 10 } },
+    },
+    version,
+  };
 }
 
 /** Options of {@link startPlatform}. */

@@ -4,24 +4,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as ort from 'onnxruntime-node';
 import { features, registry, serving } from '@slipway/contracts';
 import { createClient } from '@slipway/service-kit';
+import { demoTransaction } from '@slipway/testing';
 import { closeEnough } from './worker-probe.js';
 
-/**
- * A demo transaction for user `u<i % 1000>` with request-time amount, hour of day and merchant
- * risk (as in test/e2e/router.test.ts); `version` 0 lets the deployment choose.
- */
-export function transactionRequest(i: number, deployment = 'fraud', version = 0): serving.PredictRequest {
-  return {
-    deployment,
-    entityKeys: { userId: `u${i % 1000}` },
-    values: {
-      amount: { kind: { $case: 'number', number: 10 + (i % 400) } },
-      hourOfDay: { kind: { $case: 'number', number: i % 24 } },
-      merchantRisk: { kind: { $case: 'number', number: (i % 10) / 10 } },
-    },
-    version,
-  };
-}
+/** A demo transaction for user `u<i % 1000>` (libs/testing's, as the end-to-end tests send). */
+export const transactionRequest = demoTransaction;
 
 /** `count` encoded {@link transactionRequest}s, i = 0..count-1, for the load generator to send in turn. */
 export function encodeTransactions(count: number, deployment = 'fraud'): Uint8Array[] {
