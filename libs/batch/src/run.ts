@@ -2,11 +2,11 @@ import type { Hash } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { features, registry, type inference, type monitor } from '@slipway/contracts';
+import { features, registry, type monitor } from '@slipway/contracts';
 import { FailedPreconditionError, InvalidArgumentError } from '@slipway/errors';
 import type { FittedFeatureSet } from '@slipway/features';
 import { createRecordSink, type RecordSink } from '@slipway/monitor-client';
-import { loadModel, type LoadedModel } from '@slipway/model-runtime';
+import { createTabularScorer, loadModel, type LoadedModel, type TabularScorer } from '@slipway/model-runtime';
 import { createArtifactCache } from '@slipway/registry-client';
 import { createClient, createLogger, type Logger } from '@slipway/service-kit';
 import { inputFormatOf, openInput, type InputItem, type InputReader } from './input.js';
@@ -179,87 +179,6 @@ function failureMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The model's input and output as a run uses them. */
-interface ModelIo {
-  readonly input: string;
-  readonly output: string;
-  readonly float32: boolean;
-  readonly datatype: string;
-  /** Values of the output per row (1 for a score, 2 for two class probabilities...). */
-  readonly scoresPerRow: number;
-}
-
-async function modelIoOf(model: LoadedModel, fitted: FittedFeatureSet): Promise<ModelIo> {
-  const { inputs, outputs } = model.signature;
-  const label = `model "${model.name}" version ${model.version}`;
-  const input = inputs[0]!;
-  const width = fitted.columns.length;
-  const last = input.shape.at(-1);
-  if (
-    inputs.length !== 1 ||
-    input.datatype !== 'FP32' ||
-    input.shape.length !== 2 ||
-    (last! >= 0 && last !== width)
-  ) {
-    throw new FailedPreconditionError(
-      `${label} takes ${inputs.map((i) => `${i.name} ${i.datatype} [${i.shape.join(',')}]`).join(', ')}; batch scoring feeds one FP32 [rows, ${width}] input (the ${width} columns of feature set "${fitted.spec.name}")`,
-    );
-  }
-  const output = outputs[0]!;
-  const numeric = ['FP32', 'FP64', 'INT32', 'INT64'];
-  if (!numeric.includes(output.datatype)) {
-    throw new FailedPreconditionError(
-      `${label}: its first output "${output.name}" is ${output.datatype}; batch scoring writes numeric scores (${numeric.join(', ')})`,
-    );
-  }
-  const io = { input: input.name, output: output.name, datatype: output.datatype };
-  // One zero row tells how many values a row gets, whatever the output's declared shape.
-  const probe = await model.infer(inferRequest(model, io, new Float32Array(width), 1), { rawOutput: true });
-  const scoresPerRow = scoresOf(output.datatype, probe.rawOutputContents[0] ?? new Uint8Array()).length;
-  if (scoresPerRow < 1)
-    throw new FailedPreconditionError(`${label} returned no "${output.name}" values for a row`);
-  return { ...io, float32: output.datatype === 'FP32', scoresPerRow };
-}
-
-function scoresOf(datatype: string, raw: Uint8Array): ArrayLike<number> {
-  const bytes = raw.byteOffset % 8 === 0 ? raw : raw.slice();
-  switch (datatype) {
-    case 'FP32':
-      return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-    case 'FP64':
-      return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
-    case 'INT32':
-      return new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-    default:
-      return Array.from(new BigInt64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8), Number);
-  }
-}
-
-function inferRequest(
-  model: LoadedModel,
-  io: Pick<ModelIo, 'input' | 'output'>,
-  matrix: Float32Array,
-  rows: number,
-): inference.ModelInferRequest {
-  return {
-    modelName: model.name,
-    modelVersion: model.version,
-    id: '',
-    parameters: {},
-    inputs: [
-      {
-        name: io.input,
-        datatype: 'FP32',
-        shape: [BigInt(rows), BigInt(matrix.length / rows)],
-        parameters: {},
-        contents: undefined,
-      },
-    ],
-    outputs: [{ name: io.output, parameters: {} }],
-    rawInputContents: [new Uint8Array(matrix.buffer, matrix.byteOffset, matrix.byteLength)],
-  };
-}
-
 /**
  * Scores a file with a deployment's model: resolves the version and its fitted feature set,
  * loads the verified artifact in this process, streams the input in chunks of `batchSize` rows
@@ -345,7 +264,7 @@ export async function runBatch(options: BatchRunOptions): Promise<RunManifest> {
       expectedSha256: resolved.artifactSha256,
     });
     const loadedAt = performance.now();
-    const io = await modelIoOf(model, fitted);
+    const io = await createTabularScorer(model, fitted.columns.length, 'batch scoring', fitted.spec.name);
     const plan = createRowPlan(fitted, {
       ...(options.entityColumns ? { entityColumns: options.entityColumns } : {}),
       ...(options.idColumn ? { idColumn: options.idColumn } : {}),
@@ -407,7 +326,7 @@ interface RunContext {
   readonly resolved: ResolvedVersion;
   readonly fitted: FittedFeatureSet;
   readonly model: LoadedModel;
-  readonly io: ModelIo;
+  readonly io: TabularScorer;
   readonly source: VectorSource;
   readonly sink: RecordSink | undefined;
   readonly plan: ReturnType<typeof createRowPlan>;
@@ -608,7 +527,7 @@ class Run {
   }
 
   async #score(chunk: Chunk): Promise<ScoredChunk> {
-    const { plan, source, model, io, resolved, settings, sink } = this.#c;
+    const { plan, source, io, resolved, settings, sink } = this.#c;
     const rows: ScoringRow[] = [];
     const rejected: RejectedRow[] = [];
     for (const item of chunk.items) {
@@ -624,19 +543,11 @@ class Run {
       const t0 = performance.now();
       const matrix = await source.vectors(rows);
       const t1 = performance.now();
-      const response = await model.infer(inferRequest(model, io, matrix, rows.length), { rawOutput: true });
+      const scores = await io.score(matrix, rows.length);
       const t2 = performance.now();
       featuresMs = t1 - t0;
       inferenceMs = t2 - t1;
-      const raw = response.rawOutputContents[0];
-      if (!raw) throw new Error(`model "${resolved.model}" returned no output "${io.output}"`);
-      const scores = scoresOf(io.datatype, raw);
       const perRow = io.scoresPerRow;
-      if (scores.length !== rows.length * perRow) {
-        throw new FailedPreconditionError(
-          `model "${resolved.model}" returned ${scores.length} values of "${io.output}" for ${rows.length} rows; expected ${perRow} per row`,
-        );
-      }
       const width = matrix.length / rows.length;
       const latencyMs = (t2 - t0) / rows.length;
       const model_ = `,${csvField(resolved.model)},${resolved.version},`;

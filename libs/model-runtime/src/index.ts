@@ -67,3 +67,4 @@ export {
   type WarmupReport,
 } from './model-loader.js';
 export { benchExecutors, type BenchExecutorsOptions, type ExecutorBenchResult } from './bench-executors.js';
+export { createTabularScorer, type TabularScorer } from './tabular-scorer.js';
