@@ -31,3 +31,4 @@ export {
   type Platform,
   type PlatformOptions,
 } from './platform.js';
+export { natsServerBinary, skipWithoutNats, startNatsServer, type NatsServer } from './nats-server.js';
