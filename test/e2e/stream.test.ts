@@ -190,7 +190,7 @@ describe.skipIf(skip)('stream worker on NATS JetStream', () => {
     expect(new Set(messages.map((m) => predictionOf(m).eventId)).size).toBe(total);
     const byWorker = new Map<string, number>();
     for (const m of messages) {
-      const w = m.headers!.get('Slipway-Worker');
+      const w = predictionOf(m).worker;
       byWorker.set(w, (byWorker.get(w) ?? 0) + 1);
     }
     expect([...byWorker.keys()].sort()).toEqual(['stream-a', 'stream-b']);

@@ -10,6 +10,7 @@ export interface NatsServer {
   /** `nats://127.0.0.1:<port>`. */
   readonly url: string;
   readonly port: number;
+  readonly pid: number;
   /** The JetStream store directory (removed by `stop`). */
   readonly storeDir: string;
   /** SIGTERM, then SIGKILL after 5 s; removes the store. Idempotent. */
@@ -78,6 +79,7 @@ export async function startNatsServer(): Promise<NatsServer> {
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
+    pid: child.pid!,
     storeDir,
     stop() {
       stopped ??= (async () => {

@@ -160,6 +160,7 @@ export interface Prediction {
   readonly entity: Record<string, string>;
   readonly scores: number[];
   readonly traceId?: string;
+  readonly worker: string;
 }
 
 export function predictionOf(m: JsMsg): Prediction {

@@ -50,7 +50,7 @@ export const streamConfigSchema = z.object({
   SLIPWAY_STREAM_MAX_BATCH: wholeNumber('events', 1, 10_000).default(256),
   /** How long the first event of a micro-batch waits for more while others are still pending. Default 5 ms. */
   SLIPWAY_STREAM_MAX_WAIT_MS: durationMsSchema.pipe(z.number().max(10_000)).default(5),
-  /** Micro-batches processed at once. Default 2 (1 with ordering). */
+  /** Micro-batches processed at once. Default 4 (1 with ordering). */
   SLIPWAY_STREAM_BATCHES_IN_FLIGHT: wholeNumber('batches', 1, 64).optional(),
   /** Deliveries of a poison event before it goes to the dead-letter subject. Default 3. */
   SLIPWAY_STREAM_MAX_DELIVERIES: wholeNumber('deliveries', 1, 1000).default(3),
@@ -70,6 +70,12 @@ export const streamConfigSchema = z.object({
    * published once. Must exceed the ack wait. Default 10 min.
    */
   SLIPWAY_STREAM_DUPLICATE_WINDOW_MS: durationMsSchema.pipe(z.number().min(1000)).default(600_000),
+  /**
+   * Where model sessions run: `worker-threads` (one thread per version: a finished run comes back
+   * as a message, while onnxruntime-node's in-process runs wait for a turn of the event loop, long
+   * when a busy stream floods it) or `in-process`. Default worker-threads.
+   */
+  SLIPWAY_STREAM_EXECUTOR: z.enum(['in-process', 'worker-threads']).default('worker-threads'),
   /** Share of predictions recorded to the monitor, 0 to 1. Default 1. */
   SLIPWAY_STREAM_RECORD_SAMPLE: z.coerce.number().min(0).max(1).default(1),
   SLIPWAY_REGISTRY_ADDR: address.default('127.0.0.1:7001'),
@@ -89,6 +95,12 @@ export const streamConfigSchema = z.object({
   SLIPWAY_WORKER_METRICS_ADDR: address.optional(),
 });
 
+/**
+ * Micro-batches in flight by default. While one batch waits for the feature service or its
+ * publish acknowledgements another computes; at low rates each lone event goes at once.
+ */
+export const DEFAULT_BATCHES_IN_FLIGHT = 4;
+
 /** The parsed stream worker configuration. */
 export type StreamConfig = z.output<typeof streamConfigSchema>;
 
@@ -105,10 +117,10 @@ export function deadLetterSubjectOf(config: StreamConfig): string {
   return config.SLIPWAY_STREAM_DEAD_LETTER_SUBJECT ?? `${config.SLIPWAY_STREAM_OUTPUT_SUBJECT}.dead-letter`;
 }
 
-/** Micro-batches in flight: configured, else 1 with ordering and 2 without. */
+/** Micro-batches in flight: configured, else 1 with ordering and 4 without. */
 export function batchesInFlightOf(config: StreamConfig): number {
   if (config.SLIPWAY_STREAM_ORDERED) return 1;
-  return config.SLIPWAY_STREAM_BATCHES_IN_FLIGHT ?? 2;
+  return config.SLIPWAY_STREAM_BATCHES_IN_FLIGHT ?? DEFAULT_BATCHES_IN_FLIGHT;
 }
 
 export function loadStreamConfigOrExit(env: Env = process.env): StreamConfig {

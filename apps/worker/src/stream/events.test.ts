@@ -77,6 +77,7 @@ describe('event ids and entity keys', () => {
       entity: { userId: 'u1' },
       scores: [0.25],
       time: '2026-01-01T00:00:00.000Z',
+      worker: 'w1',
     });
     expect(JSON.parse(new TextDecoder().decode(out))).toMatchObject({
       eventId: 'e1',

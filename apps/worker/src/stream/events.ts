@@ -117,6 +117,8 @@ export interface PredictionMessage {
   readonly featureStatus?: Readonly<Record<string, string>>;
   /** When the prediction was made, ISO 8601. */
   readonly time: string;
+  /** The stream worker that made it. */
+  readonly worker: string;
   /** The trace the prediction belongs to (the producer's, when it sent one). */
   readonly traceId?: string;
 }

@@ -35,7 +35,7 @@ type FeaturesClient = ServiceClient<typeof features.FeatureServiceService>;
 export interface ProcessorOptions {
   readonly deploymentName: string;
   readonly consumer: string;
-  /** Written to each prediction's `Slipway-Worker` header. */
+  /** Written to each prediction message (`worker`). */
   readonly workerId: string;
   readonly outputSubject: string;
   readonly deadLetterSubject: string;
@@ -323,25 +323,29 @@ export function createProcessor(options: ProcessorOptions): Processor {
 
   const publishPrediction = async (item: Item): Promise<boolean> => {
     const { event, choice, runtime } = item;
-    const span = tr.startSpan(
-      `send ${options.outputSubject}`,
-      {
-        kind: SpanKind.PRODUCER,
-        attributes: {
-          'messaging.system': 'nats',
-          'messaging.operation.type': 'send',
-          'messaging.destination.name': options.outputSubject,
-          'messaging.message.id': event!.id,
-        },
-      },
-      item.ctx,
-    );
-    const h = natsHeaders();
-    propagation.inject(trace.setSpan(item.ctx, span), h, headerSetter);
-    h.set('Slipway-Model', runtime!.model);
-    h.set('Slipway-Model-Version', String(runtime!.version));
-    h.set('Slipway-Variant', choice!.variant.name);
-    h.set('Slipway-Worker', options.workerId);
+    // A publish span, and trace context in the output's headers, when the event is traced: its
+    // process span records, or the producer sent a trace context to carry on.
+    const traced = item.span.isRecording() || item.msg.headers?.has('traceparent') === true;
+    const span = traced
+      ? tr.startSpan(
+          `send ${options.outputSubject}`,
+          {
+            kind: SpanKind.PRODUCER,
+            attributes: {
+              'messaging.system': 'nats',
+              'messaging.operation.type': 'send',
+              'messaging.destination.name': options.outputSubject,
+              'messaging.message.id': event!.id,
+            },
+          },
+          item.ctx,
+        )
+      : undefined;
+    let h: MsgHdrs | undefined;
+    if (span) {
+      h = natsHeaders();
+      propagation.inject(trace.setSpan(item.ctx, span), h, headerSetter);
+    }
     const traceId = item.span.spanContext().traceId;
     const payload = encodePrediction({
       eventId: event!.id,
@@ -354,26 +358,27 @@ export function createProcessor(options: ProcessorOptions): Processor {
       scores: item.scores!,
       ...(Object.keys(item.featureStatus ?? {}).length > 0 ? { featureStatus: item.featureStatus } : {}),
       time: new Date().toISOString(),
+      worker: options.workerId,
       ...(item.span.isRecording() ? { traceId } : {}),
     });
     try {
       const ack = await js.publish(options.outputSubject, payload, {
         msgID: event!.id,
-        headers: h,
+        ...(h ? { headers: h } : {}),
         timeout: PUBLISH_TIMEOUT_MS,
       });
       metrics.events(ack.duplicate ? 'duplicate' : 'published');
-      span.setAttribute('messaging.nats.duplicate', ack.duplicate);
+      span?.setAttribute('messaging.nats.duplicate', ack.duplicate);
       return true;
     } catch (err) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
       item.failure = {
         reason: `publishing the prediction failed: ${(err as Error).message}`,
         status: 'UNAVAILABLE',
       };
       return false;
     } finally {
-      span.end();
+      span?.end();
     }
   };
 

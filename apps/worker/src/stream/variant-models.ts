@@ -21,6 +21,8 @@ export interface VariantModelsOptions {
   readonly features: ServiceClient<typeof features.FeatureServiceService>;
   /** Artifact cache directory (`<dataDir>/artifacts`). */
   readonly cacheDir: string;
+  /** Where sessions run. Default in-process. */
+  readonly executor?: 'in-process' | 'worker-threads';
   readonly logger: Logger;
   /** Delay before a failed load is tried again. Default 2000 ms. */
   readonly retryMs?: number;
@@ -95,7 +97,14 @@ export function createVariantModels(options: VariantModelsOptions): VariantModel
       name: model,
       version: String(version),
       expectedSha256: found.artifactSha256,
-      executor: { kind: 'in-process' },
+      executor:
+        options.executor === 'worker-threads'
+          ? { kind: 'worker-threads', threads: 1 }
+          : { kind: 'in-process' },
+      // One thread per operator, as the online worker defaults to: the worker's own thread and
+      // the feature service, NATS and the monitor share the cores, and onnxruntime's spinning
+      // pool only competes with them for the small tabular models streams score.
+      sessionOptions: { intraOpNumThreads: 1 },
     });
     try {
       const scorer = await createTabularScorer(loaded, featureSet.columns.length, 'stream scoring', ref.name);
