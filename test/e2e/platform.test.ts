@@ -9,8 +9,19 @@ import * as ort from 'onnxruntime-node';
 import { features, inference, registry } from '@slipway/contracts';
 import { parseFitted, transformRow } from '@slipway/features';
 import { createClient } from '@slipway/service-kit';
-import { createTempDir, ensureBuilt, repoRoot, startApp, useAppHarness } from '@slipway/testing';
-import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  createTempDir,
+  ensureBuilt,
+  natsServerBinary,
+  repoRoot,
+  startApp,
+  startNatsServer,
+  useAppHarness,
+  type NatsServer,
+} from '@slipway/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from './support/load.js';
+import { demoEvent, natsClient, predictionOf, publishEvents, readAll, storedCount } from './support/nats.js';
 
 useAppHarness();
 
@@ -20,8 +31,16 @@ beforeAll(async () => {
 });
 
 describe('slipway up', () => {
+  // With nats-server installed, `--nats` also runs the demo stream worker (tx.events → tx.scored).
+  let nats: NatsServer | undefined;
+  afterAll(async () => {
+    await nats?.stop();
+  });
+
   it('starts the platform with the demo model deployed and serving, and stops cleanly', async () => {
     const dir = await createTempDir('slipway-up-');
+    if (natsServerBinary()) nats = await startNatsServer();
+    else console.warn('nats-server not found: `slipway up` runs without its stream worker here');
     const up = await startApp({
       name: 'slipway-up',
       entry: path.join(repoRoot, 'apps/cli/dist/bin.js'),
@@ -39,6 +58,7 @@ describe('slipway up', () => {
         '127.0.0.1:0',
         '--router-addr',
         '127.0.0.1:0',
+        ...(nats ? ['--nats', nats.url] : []),
       ],
       telemetry: false,
       waitUntil: 'spawned',
@@ -180,6 +200,27 @@ describe('slipway up', () => {
     } finally {
       client.close();
     }
+    if (nats) {
+      expect(up.logs().some((line) => /^\s+stream-1\s+nats:\/\//.test(line))).toBe(true);
+      const client = await natsClient(nats.url);
+      try {
+        await publishEvents(client, 'tx.events', [demoEvent(42)]);
+        await until(
+          "the demo stream worker's prediction",
+          async () => (await storedCount(client, 'tx.scored')) >= 1,
+          30_000,
+        );
+        const [prediction] = (await readAll(client, 'tx.scored')).map(predictionOf);
+        expect(prediction).toMatchObject({
+          eventId: 'e42',
+          model: 'fraud',
+          version: 1,
+          entity: { userId: 'u42' },
+        });
+      } finally {
+        await client.close();
+      }
+    }
     expect(await up.stop('SIGINT', 20_000)).toMatchObject({ code: 0, timedOut: false });
-  });
+  }, 240_000);
 });

@@ -28,6 +28,12 @@ function runForeground(
   });
 }
 
+/** A usage problem: the message on stderr, exit code 2. */
+function usage(message: string): void {
+  process.stderr.write(`error: ${message}\n`);
+  process.exitCode = 2;
+}
+
 /** `slipway up`, `slipway worker`, `slipway train`. */
 export function platformCommands(program: Command): void {
   program
@@ -54,8 +60,13 @@ export function platformCommands(program: Command): void {
       '--router-addr <host:port>',
       'router address; port 0 picks a free port (default $SLIPWAY_ROUTER_ADDR or 127.0.0.1:8001)',
     )
+    .option(
+      '--nats <url>',
+      'NATS server with JetStream: also run a stream worker scoring tx.events into tx.scored (default $SLIPWAY_NATS_URL; unset: none)',
+    )
     .action(
       async (opts: {
+        nats?: string;
         dataDir?: string;
         workers: string;
         registryAddr?: string;
@@ -72,20 +83,79 @@ export function platformCommands(program: Command): void {
           featuresAddress: opts.featuresAddr || process.env['SLIPWAY_FEATURES_ADDR'] || '127.0.0.1:7002',
           monitorAddress: opts.monitorAddr || process.env['SLIPWAY_MONITOR_ADDR'] || '127.0.0.1:7003',
           routerAddress: opts.routerAddr || process.env['SLIPWAY_ROUTER_ADDR'] || '127.0.0.1:8001',
+          ...(opts.nats || process.env['SLIPWAY_NATS_URL']
+            ? { natsUrl: opts.nats || process.env['SLIPWAY_NATS_URL'] }
+            : {}),
         });
       },
     );
 
   program
     .command('worker')
-    .description('run an inference worker: from a local model repository (--models) or the registry')
-    .option('--models <dir>', 'Triton-layout model repository: <name>/<version>/model.onnx')
+    .description(
+      'run an inference worker: online (Open Inference Protocol, from --models or the registry) or --mode stream (NATS JetStream events in, predictions out)',
+    )
+    .option('--mode <mode>', 'online or stream', 'online')
+    .option('--models <dir>', 'online: Triton-layout model repository: <name>/<version>/model.onnx')
+    .option('--deployment <name>', 'stream: the deployment whose release strategy scores each event')
+    .option('--input-subject <subject>', 'stream: subject the events arrive on (e.g. tx.events)')
+    .option('--output-subject <subject>', 'stream: subject predictions are published to (e.g. tx.scored)')
+    .option(
+      '--dead-letter-subject <subject>',
+      'stream: where poison events go (default <output>.dead-letter)',
+    )
+    .option('--nats <url>', 'stream: NATS server (default $SLIPWAY_NATS_URL or nats://127.0.0.1:4222)')
+    .option('--consumer <name>', 'stream: durable consumer shared by workers (default slipway-<deployment>)')
+    .option('--max-batch <events>', 'stream: events per micro-batch at most (default 256)')
+    .option('--max-wait <duration>', 'stream: longest wait for a micro-batch to fill (default 5ms)')
+    .option('--max-deliveries <n>', 'stream: deliveries before a poison event is dead-lettered (default 3)')
+    .option('--ordered', "stream: keep each entity's events in order (one worker per consumer)")
     .allowUnknownOption(false)
-    .action(async (opts: { models?: string }) => {
-      const env = { ...process.env };
-      if (opts.models) env['SLIPWAY_WORKER_MODELS'] = path.resolve(opts.models);
-      process.exitCode = await runForeground(entryOf('@slipway/worker'), [], env, true);
-    });
+    .action(
+      async (opts: {
+        mode: string;
+        models?: string;
+        deployment?: string;
+        inputSubject?: string;
+        outputSubject?: string;
+        deadLetterSubject?: string;
+        nats?: string;
+        consumer?: string;
+        maxBatch?: string;
+        maxWait?: string;
+        maxDeliveries?: string;
+        ordered?: boolean;
+      }) => {
+        const env = { ...process.env };
+        if (opts.mode === 'stream') {
+          if (!opts.deployment || !opts.inputSubject || !opts.outputSubject) {
+            return usage(
+              'slipway worker --mode stream needs --deployment, --input-subject and --output-subject',
+            );
+          }
+          const { token } = createCliContext({});
+          Object.assign(env, {
+            SLIPWAY_WORKER_MODE: 'stream',
+            SLIPWAY_STREAM_DEPLOYMENT: opts.deployment,
+            SLIPWAY_STREAM_INPUT_SUBJECT: opts.inputSubject,
+            SLIPWAY_STREAM_OUTPUT_SUBJECT: opts.outputSubject,
+            ...(opts.deadLetterSubject ? { SLIPWAY_STREAM_DEAD_LETTER_SUBJECT: opts.deadLetterSubject } : {}),
+            ...(opts.nats ? { SLIPWAY_NATS_URL: opts.nats } : {}),
+            ...(opts.consumer ? { SLIPWAY_STREAM_CONSUMER: opts.consumer } : {}),
+            ...(opts.maxBatch ? { SLIPWAY_STREAM_MAX_BATCH: opts.maxBatch } : {}),
+            ...(opts.maxWait ? { SLIPWAY_STREAM_MAX_WAIT_MS: opts.maxWait } : {}),
+            ...(opts.maxDeliveries ? { SLIPWAY_STREAM_MAX_DELIVERIES: opts.maxDeliveries } : {}),
+            ...(opts.ordered ? { SLIPWAY_STREAM_ORDERED: 'true' } : {}),
+            ...(token && !env['SLIPWAY_WORKER_TOKEN'] ? { SLIPWAY_WORKER_TOKEN: token } : {}),
+          });
+        } else if (opts.mode !== 'online') {
+          return usage(`--mode must be online or stream, not "${opts.mode}"`);
+        } else if (opts.models) {
+          env['SLIPWAY_WORKER_MODELS'] = path.resolve(opts.models);
+        }
+        process.exitCode = await runForeground(entryOf('@slipway/worker'), [], env, true);
+      },
+    );
 
   program
     .command('train')

@@ -16,6 +16,11 @@ export interface ChildSpec {
    * first run bound, so a child started on port 0 comes back where the others know to find it.
    */
   readonly addressEnv?: string;
+  /**
+   * For a child that listens on no address: the `msg` of the log line that says it is ready
+   * (e.g. `stream worker consuming`). Default: ready once it logs `listening` with an address.
+   */
+  readonly readyMessage?: string;
 }
 
 /** A running child as the supervisor sees it. */
@@ -36,7 +41,7 @@ export interface SupervisorOptions {
 
 /** Starts children, restarts those that crash (with backoff), stops them all in reverse order. */
 export interface Supervisor {
-  /** Starts a child and resolves with its address once it logs `listening`. */
+  /** Starts a child and resolves once it logs `listening` (with its address) or its readyMessage. */
   start(spec: ChildSpec, readyTimeoutMs?: number): Promise<SupervisedChild>;
   readonly children: readonly SupervisedChild[];
   /** SIGTERM to every child in reverse start order, SIGKILL after the grace. Idempotent. */
@@ -78,8 +83,9 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
         const parsed = parseLogLine(line);
         if (parsed?.msg === 'listening' && typeof parsed.address === 'string') {
           child.address = parsed.address;
-          child.onListening?.(parsed.address);
+          if (!child.spec.readyMessage) child.onListening?.(parsed.address);
         }
+        if (child.spec.readyMessage && parsed?.msg === child.spec.readyMessage) child.onListening?.('');
         write(`${pad} | ${parsed ? formatLogLine(parsed) : line}`);
       });
     }
@@ -108,7 +114,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
           () =>
             reject(
               new Error(
-                `${spec.name} did not start listening within ${readyTimeoutMs} ms (see its log above)`,
+                `${spec.name} did not ${spec.readyMessage ? 'become ready' : 'start listening'} within ${readyTimeoutMs} ms (see its log above)`,
               ),
             ),
           readyTimeoutMs,

@@ -19,7 +19,15 @@ export interface UpOptions {
   monitorAddress: string;
   /** Router listen address (port 0: any free port). */
   routerAddress: string;
+  /**
+   * NATS server with JetStream. When set, a stream worker scores deployment `fraud`'s events
+   * from `tx.events` to `tx.scored`.
+   */
+  natsUrl?: string;
 }
+
+/** Subjects of the demo stream worker `slipway up` starts when a NATS URL is configured. */
+export const DEMO_STREAM = { input: 'tx.events', output: 'tx.scored' } as const;
 
 /** Reads a secret file, creating it with a fresh random token (mode 0600) when absent. */
 function ensureToken(file: string): string {
@@ -133,6 +141,32 @@ export async function up(options: UpOptions): Promise<void> {
   });
   const routerAddress = routerChild.address!;
 
+  if (options.natsUrl) {
+    await supervisor.start(
+      {
+        name: 'stream-1',
+        entry: entryOf('@slipway/worker'),
+        nodeArgs,
+        readyMessage: 'stream worker consuming',
+        env: {
+          OTEL_SERVICE_NAME: process.env['OTEL_SERVICE_NAME'] || 'slipway-stream-worker',
+          SLIPWAY_WORKER_MODE: 'stream',
+          SLIPWAY_WORKER_ID: 'stream-1',
+          SLIPWAY_NATS_URL: options.natsUrl,
+          SLIPWAY_STREAM_DEPLOYMENT: 'fraud',
+          SLIPWAY_STREAM_INPUT_SUBJECT: DEMO_STREAM.input,
+          SLIPWAY_STREAM_OUTPUT_SUBJECT: DEMO_STREAM.output,
+          SLIPWAY_WORKER_DATA_DIR: path.join(dataDir, 'stream-1'),
+          SLIPWAY_REGISTRY_ADDR: registryAddress,
+          SLIPWAY_FEATURES_ADDR: featuresAddress,
+          SLIPWAY_MONITOR_ADDR: monitorAddress,
+          SLIPWAY_WORKER_TOKEN: serviceToken,
+        },
+      },
+      60_000,
+    );
+  }
+
   const cliEnv = [
     `SLIPWAY_DATA_DIR=${dataDir}`,
     ...(registryAddress === '127.0.0.1:7001' ? [] : [`SLIPWAY_REGISTRY_ADDR=${registryAddress}`]),
@@ -147,6 +181,11 @@ export async function up(options: UpOptions): Promise<void> {
       `  features   ${featuresAddress}   (feature service: demo_transactions@1)`,
       `  monitor    ${monitorAddress}`,
       ...workerAddresses.map((a, i) => `  worker-${i + 1}   ${a}   (Open Inference Protocol: model "fraud")`),
+      ...(options.natsUrl
+        ? [
+            `  stream-1   ${options.natsUrl}   (events on ${DEMO_STREAM.input} → predictions on ${DEMO_STREAM.output})`,
+          ]
+        : []),
       `  data dir   ${dataDir}   (admin token in admin.token)`,
       '',
       'Try, in another shell:',
