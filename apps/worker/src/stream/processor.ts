@@ -13,7 +13,7 @@ import {
 } from '@opentelemetry/api';
 import { features, type monitor, type registry } from '@slipway/contracts';
 import { InvalidArgumentError, UnavailableError } from '@slipway/errors';
-import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { JsMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import type { RecordSink } from '@slipway/monitor-client';
 import { chooseVariant, shadowsFor, type VariantChoice } from '@slipway/release';
@@ -26,6 +26,7 @@ import {
   parseEvent,
   type StreamEvent,
 } from './events.js';
+import type { JetStreamPublisher } from './publisher.js';
 import type { StreamMetrics } from './stream-metrics.js';
 import type { VariantModels, VersionRuntime } from './variant-models.js';
 
@@ -45,7 +46,7 @@ export interface ProcessorOptions {
   readonly ordered: boolean;
   /** Share of predictions recorded to the monitor. */
   readonly recordSample: number;
-  readonly js: JetStreamClient;
+  readonly publisher: JetStreamPublisher;
   /** The deployment as last seen in the registry. */
   readonly deployment: () => registry.Deployment | undefined;
   readonly models: VariantModels;
@@ -82,12 +83,17 @@ const STATUS_NAMES = ['UNSPECIFIED', 'PRESENT', 'MISSING', 'EXPIRED', 'DEFAULTED
 /** Longest wait before a failed event is delivered again. */
 const MAX_RETRY_DELAY_MS = 30_000;
 const MAX_LINKS = 128;
-const PUBLISH_TIMEOUT_MS = 10_000;
 
 /** One delivery and what became of it in this batch. */
 interface Item {
   readonly msg: JsMsg;
+  /**
+   * The event's own span: a CONSUMER span continuing the producer's trace when the message
+   * carries one. Events without a trace context share their micro-batch's span instead (a span
+   * per untraced event was a tenth of the worker's CPU), so `span` is that shared span.
+   */
   readonly span: Span;
+  readonly ownSpan: boolean;
   readonly ctx: Context;
   event?: StreamEvent;
   choice?: VariantChoice;
@@ -108,17 +114,19 @@ export function retryDelayMs(deliveryCount: number): number {
 }
 
 export function createProcessor(options: ProcessorOptions): Processor {
-  const { js, logger, metrics } = options;
+  const { publisher, logger, metrics } = options;
   const tr = tracer('slipway-stream');
   const shadowConcurrency = options.shadowConcurrency ?? 2;
   let shadowsRunning = 0;
 
-  const startItem = (msg: JsMsg): Item => {
+  const startItem = (msg: JsMsg, batch: { span: Span; ctx: Context }): Item => {
+    if (!msg.headers?.has('traceparent')) return { msg, span: batch.span, ctx: batch.ctx, ownSpan: false };
     const parent = propagation.extract(ROOT_CONTEXT, msg.headers, headerGetter);
     const span = tr.startSpan(
       `process ${msg.subject}`,
       {
         kind: SpanKind.CONSUMER,
+        links: [{ context: batch.span.spanContext() }],
         attributes: {
           'messaging.system': 'nats',
           'messaging.operation.type': 'process',
@@ -131,7 +139,22 @@ export function createProcessor(options: ProcessorOptions): Processor {
       },
       parent,
     );
-    return { msg, span, ctx: trace.setSpan(parent, span) };
+    return { msg, span, ctx: trace.setSpan(parent, span), ownSpan: true };
+  };
+
+  /** The micro-batch's span: the parent of its untraced events' work. */
+  const startBatch = (messages: JsMsg[]): { span: Span; ctx: Context } => {
+    const span = tr.startSpan(`process ${messages[0]?.subject ?? ''}`, {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'messaging.system': 'nats',
+        'messaging.operation.type': 'process',
+        'messaging.consumer.group.name': options.consumer,
+        'messaging.batch.message_count': messages.length,
+        [SlipwayAttributes.DEPLOYMENT]: options.deploymentName,
+      },
+    });
+    return { span, ctx: trace.setSpan(ROOT_CONTEXT, span) };
   };
 
   /** Parses the event and chooses its variant; marks poison and failures. */
@@ -144,8 +167,10 @@ export function createProcessor(options: ProcessorOptions): Processor {
       item.poison = (err as Error).message;
       return;
     }
-    item.span.setAttribute('messaging.message.id', item.event.id);
-    item.span.setAttribute(SlipwayAttributes.REQUEST_ID, item.event.id);
+    if (item.ownSpan) {
+      item.span.setAttribute('messaging.message.id', item.event.id);
+      item.span.setAttribute(SlipwayAttributes.REQUEST_ID, item.event.id);
+    }
     if (!deployment) {
       item.failure = {
         reason: `deployment "${options.deploymentName}" is not known to the registry (yet)`,
@@ -197,12 +222,13 @@ export function createProcessor(options: ProcessorOptions): Processor {
       return;
     }
     item.runtime = runtime;
-    item.span.setAttributes({
-      [SlipwayAttributes.VARIANT]: choice.variant.name,
-      [SlipwayAttributes.MODEL_NAME]: runtime.model,
-      [SlipwayAttributes.MODEL_VERSION]: runtime.version,
-      ...(choice.experiment ? { [SlipwayAttributes.EXPERIMENT]: choice.experiment } : {}),
-    });
+    if (item.ownSpan)
+      item.span.setAttributes({
+        [SlipwayAttributes.VARIANT]: choice.variant.name,
+        [SlipwayAttributes.MODEL_NAME]: runtime.model,
+        [SlipwayAttributes.MODEL_VERSION]: runtime.version,
+        ...(choice.experiment ? { [SlipwayAttributes.EXPERIMENT]: choice.experiment } : {}),
+      });
   };
 
   /** Feature vectors for a group of events of one version: one call, or one per event to isolate a bad one. */
@@ -267,7 +293,12 @@ export function createProcessor(options: ProcessorOptions): Processor {
     }
     await Promise.all(
       [...groups].map(async ([runtime, group]) => {
-        const links: Link[] = group.slice(1, MAX_LINKS + 1).map((i) => ({ context: i.span.spanContext() }));
+        // Child of the first event's span (its own, or the micro-batch's), linked to the other traced events.
+        const links: Link[] = group
+          .slice(1)
+          .filter((i) => i.ownSpan)
+          .slice(0, MAX_LINKS)
+          .map((i) => ({ context: i.span.spanContext() }));
         const batchSpan = tr.startSpan(
           'score micro-batch',
           {
@@ -325,7 +356,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
     const { event, choice, runtime } = item;
     // A publish span, and trace context in the output's headers, when the event is traced: its
     // process span records, or the producer sent a trace context to carry on.
-    const traced = item.span.isRecording() || item.msg.headers?.has('traceparent') === true;
+    const traced = item.ownSpan;
     const span = traced
       ? tr.startSpan(
           `send ${options.outputSubject}`,
@@ -359,14 +390,10 @@ export function createProcessor(options: ProcessorOptions): Processor {
       ...(Object.keys(item.featureStatus ?? {}).length > 0 ? { featureStatus: item.featureStatus } : {}),
       time: new Date().toISOString(),
       worker: options.workerId,
-      ...(item.span.isRecording() ? { traceId } : {}),
+      ...(item.ownSpan ? { traceId } : {}),
     });
     try {
-      const ack = await js.publish(options.outputSubject, payload, {
-        msgID: event!.id,
-        ...(h ? { headers: h } : {}),
-        timeout: PUBLISH_TIMEOUT_MS,
-      });
+      const ack = await publisher.publish(options.outputSubject, payload, event!.id, h);
       metrics.events(ack.duplicate ? 'duplicate' : 'published');
       span?.setAttribute('messaging.nats.duplicate', ack.duplicate);
       return true;
@@ -394,11 +421,12 @@ export function createProcessor(options: ProcessorOptions): Processor {
     h.set('Slipway-Deliveries', String(msg.info.deliveryCount));
     h.set('Slipway-Deployment', options.deploymentName);
     try {
-      await js.publish(options.deadLetterSubject, msg.data, {
-        msgID: `dead-letter:${msg.info.stream}:${msg.info.streamSequence}`,
-        headers: h,
-        timeout: PUBLISH_TIMEOUT_MS,
-      });
+      await publisher.publish(
+        options.deadLetterSubject,
+        msg.data,
+        `dead-letter:${msg.info.stream}:${msg.info.streamSequence}`,
+        h,
+      );
       metrics.events('dead_lettered');
       logger.warn(
         {
@@ -473,7 +501,15 @@ export function createProcessor(options: ProcessorOptions): Processor {
             return false;
           }
         })
-        .map((i) => ({ msg: i.msg, span: i.span, ctx: i.ctx, event: i.event!, choice: i.choice!, runtime }));
+        .map((i) => ({
+          msg: i.msg,
+          span: i.span,
+          ctx: i.ctx,
+          ownSpan: false,
+          event: i.event!,
+          choice: i.choice!,
+          runtime,
+        }));
       void score(shadowItems)
         .then(() => {
           for (const item of shadowItems)
@@ -495,7 +531,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
         return true;
       }
       if (item.poison) {
-        item.span.setStatus({ code: SpanStatusCode.ERROR, message: item.poison });
+        if (item.ownSpan) item.span.setStatus({ code: SpanStatusCode.ERROR, message: item.poison });
         if (msg.info.deliveryCount >= options.maxDeliveries && (await deadLetter(item))) msg.ack();
         else {
           msg.nak(Math.min(MAX_RETRY_DELAY_MS, 100 * msg.info.deliveryCount));
@@ -504,7 +540,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
         return false;
       }
       const failure = item.failure ?? { reason: 'not scored', status: 'INTERNAL' };
-      item.span.setStatus({ code: SpanStatusCode.ERROR, message: failure.reason });
+      if (item.ownSpan) item.span.setStatus({ code: SpanStatusCode.ERROR, message: failure.reason });
       if (item.choice && item.runtime && failure.status !== 'ABORTED' && sampled()) {
         record(item, false, item.choice.variant, item.runtime);
       }
@@ -512,7 +548,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
       metrics.events('retried');
       return false;
     } finally {
-      item.span.end();
+      if (item.ownSpan) item.span.end();
     }
   };
 
@@ -556,7 +592,8 @@ export function createProcessor(options: ProcessorOptions): Processor {
       const started = performance.now();
       const redelivered = messages.filter((m) => m.info.deliveryCount > 1).length;
       if (redelivered > 0) metrics.redelivered(redelivered);
-      let items = messages.map(startItem);
+      const batch = startBatch(messages);
+      let items = messages.map((m) => startItem(m, batch));
       try {
         const deployment = options.deployment();
         for (const item of items) prepare(item, deployment);
@@ -592,10 +629,11 @@ export function createProcessor(options: ProcessorOptions): Processor {
         logger.error({ err }, 'micro-batch failed; its events will be delivered again');
         for (const item of items) {
           item.msg.nak(retryDelayMs(item.msg.info.deliveryCount));
-          item.span.end();
+          if (item.ownSpan) item.span.end();
         }
         items = [];
       }
+      batch.span.end();
       metrics.batch(messages.length, performance.now() - started);
     },
   };

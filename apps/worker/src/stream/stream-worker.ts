@@ -17,6 +17,7 @@ import { createClient, type Logger } from '@slipway/service-kit';
 import { batchesInFlightOf, consumerNameOf, deadLetterSubjectOf, type StreamConfig } from './config.js';
 import { createMicroBatcher, type MicroBatcher } from './micro-batcher.js';
 import { createProcessor, type Processor } from './processor.js';
+import { createPublisher, type JetStreamPublisher } from './publisher.js';
 import { createStreamMetrics } from './stream-metrics.js';
 import { createVariantModels, type VariantModels } from './variant-models.js';
 
@@ -27,6 +28,9 @@ export interface StreamWorker {
   /** Stops consuming, finishes the micro-batches in flight, hands queued events back, closes. */
   shutdown(reason?: string): Promise<void>;
 }
+
+/** How long a prediction's publish waits for JetStream's acknowledgement. */
+const PUBLISH_TIMEOUT_MS = 10_000;
 
 /** How often the consumer's lag is read for the metrics. */
 const LAG_POLL_MS = 5_000;
@@ -99,6 +103,7 @@ export function createStreamWorker(config: StreamConfig, logger: Logger): Stream
   let messages: ConsumerMessages | undefined;
   let batcher: MicroBatcher<JsMsg> | undefined;
   let processor: Processor | undefined;
+  let publisher: JetStreamPublisher | undefined;
   let lagTimer: NodeJS.Timeout | undefined;
   let stopping = false;
 
@@ -194,6 +199,7 @@ export function createStreamWorker(config: StreamConfig, logger: Logger): Stream
       }
 
       const js = jetstream(nc);
+      publisher = createPublisher(nc, PUBLISH_TIMEOUT_MS);
       processor = createProcessor({
         deploymentName,
         consumer: consumerName,
@@ -203,7 +209,7 @@ export function createStreamWorker(config: StreamConfig, logger: Logger): Stream
         maxDeliveries: config.SLIPWAY_STREAM_MAX_DELIVERIES,
         ordered: config.SLIPWAY_STREAM_ORDERED,
         recordSample: config.SLIPWAY_STREAM_RECORD_SAMPLE,
-        js,
+        publisher,
         deployment,
         models,
         features: featureClient,
@@ -263,6 +269,7 @@ export function createStreamWorker(config: StreamConfig, logger: Logger): Stream
         for (const m of batcher.takeQueued()) m.nak();
         await batcher.idle();
       }
+      publisher?.close();
       await records.close();
       watcher?.close();
       if (nc) await nc.drain().catch(() => undefined);
