@@ -324,6 +324,51 @@ describe.skipIf(skip)('stream worker on NATS JetStream', () => {
     await worker.stop();
   }, 240_000);
 
+  it("ordered: each entity's predictions keep its events' order across a feature service restart", async () => {
+    const worker = await startStreamWorker(platform, {
+      name: 'stream-ordered',
+      natsUrl: server.url,
+      input: 'ordered.events',
+      output: 'ordered.scored',
+      env: { SLIPWAY_STREAM_ORDERED: 'true', SLIPWAY_STREAM_MAX_BATCH: '64' },
+    });
+    const users = 30;
+    const perUser = 100;
+    const publishing = (async () => {
+      for (let round = 0; round < perUser; round++) {
+        await publishEvents(
+          nats,
+          'ordered.events',
+          Array.from({ length: users }, (_, u) => ({ ...demoEvent(u, users), id: `o${round * users + u}` })),
+        );
+        await sleep(15);
+      }
+    })();
+    // The feature service goes away mid-stream: the worker retries in place instead of handing
+    // events back, which would let an entity's later events overtake them.
+    await until('some predictions', async () => (await storedCount(nats, 'ordered.scored')) >= 300, 60_000);
+    await platform.features.kill();
+    await sleep(1_000);
+    await platform.features.restart();
+    await publishing;
+    await until(
+      'every prediction',
+      async () => (await storedCount(nats, 'ordered.scored')) >= users * perUser,
+      120_000,
+    );
+    const out = (await readAll(nats, 'ordered.scored')).map(predictionOf);
+    expect(out).toHaveLength(users * perUser);
+    const last = new Map<string, number>();
+    for (const p of out) {
+      const n = Number(p.eventId.slice(1));
+      const user = p.entity['userId']!;
+      expect(n).toBeGreaterThan(last.get(user) ?? -1);
+      last.set(user, n);
+    }
+    expect(worker.logs().some((l) => l.includes('retrying events in place'))).toBe(true);
+    await worker.stop();
+  }, 240_000);
+
   it("a producer's trace continues through the stream worker to the output message", async () => {
     const worker = await startStreamWorker(platform, {
       name: 'stream-trace',
