@@ -1,7 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ROOT_CONTEXT, context, trace, type Context, type ContextManager } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from './logger.js';
+import { createLogger, stdoutDestination } from './logger.js';
 import { captureLogger } from './test-support/capture-logger.js';
 
 // @opentelemetry/api alone has no context manager; a minimal AsyncLocalStorage one stands in for
@@ -58,5 +62,29 @@ describe('createLogger', () => {
     expect(createLogger('a', { env: { SLIPWAY_LOG_LEVEL: 'debug' }, destination: sink }).level).toBe('debug');
     expect(createLogger('a', { env: { SLIPWAY_LOG_LEVEL: ' ' }, destination: sink }).level).toBe('info');
     expect(createLogger('a', { env: {}, destination: sink }).level).toBe('info');
+  });
+});
+
+describe('stdoutDestination', () => {
+  it('writes whole lines, and stops (without spinning) once the reader of its pipe is gone', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'logger-pipe-'));
+    const fifo = path.join(dir, 'out');
+    try {
+      execFileSync('mkfifo', [fifo]);
+      const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      const writer = openSync(fifo, constants.O_WRONLY);
+      const destination = stdoutDestination(writer);
+      destination.write('{"msg":"one"}\n');
+      const buf = Buffer.alloc(64);
+      const n = readSync(reader, buf);
+      expect(buf.subarray(0, n).toString()).toBe('{"msg":"one"}\n');
+      closeSync(reader);
+      const started = performance.now();
+      for (let i = 0; i < 1_000; i++) destination.write('{"msg":"after the reader left"}\n');
+      expect(performance.now() - started).toBeLessThan(1_000);
+      closeSync(writer);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
