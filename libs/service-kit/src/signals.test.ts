@@ -36,4 +36,30 @@ describe('installSignalHandlers', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(exits).toEqual([1]);
   });
+
+  it('shuts down once when its parent is no longer the supervisor, and not while it is', async () => {
+    const exits: number[] = [];
+    const reasons: string[] = [];
+    const shutdown = (reason: string): Promise<void> => {
+      reasons.push(reason);
+      return Promise.resolve();
+    };
+    const { logger } = captureLogger();
+    uninstall = installSignalHandlers(shutdown, logger, {
+      exit: (code) => void exits.push(code),
+      supervisorPid: process.ppid,
+      supervisorCheckMs: 10,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(reasons).toEqual([]);
+    uninstall();
+    uninstall = installSignalHandlers(shutdown, logger, {
+      exit: (code) => void exits.push(code),
+      supervisorPid: process.ppid + 100_000,
+      supervisorCheckMs: 10,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(reasons).toEqual(['supervisor gone']);
+    expect(exits).toEqual([0]);
+  });
 });

@@ -7,6 +7,15 @@ export type ShutdownTarget =
 /** Options of {@link installSignalHandlers}; `exit` exists for tests. */
 export interface SignalHandlerOptions {
   exit?: (code: number) => void;
+  /**
+   * The supervisor's pid (default `$SLIPWAY_SUPERVISOR_PID`, which `slipway up` sets for its
+   * children): when this process's parent is no longer that process — the supervisor was killed
+   * without the chance to stop its children — the process shuts down as on SIGTERM instead of
+   * living on as an orphan holding its port.
+   */
+  supervisorPid?: number;
+  /** How often the parent is checked. Default 1000 ms. */
+  supervisorCheckMs?: number;
 }
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
@@ -42,7 +51,25 @@ export function installSignalHandlers(
     );
   };
   for (const signal of SIGNALS) process.on(signal, onSignal);
+  const supervisor = options.supervisorPid ?? Number(process.env['SLIPWAY_SUPERVISOR_PID'] || 0);
+  let watch: NodeJS.Timeout | undefined;
+  if (supervisor > 0) {
+    watch = setInterval(() => {
+      if (process.ppid === supervisor || received) return;
+      received = 'SIGTERM';
+      logger.warn({ supervisor_pid: supervisor }, 'the supervisor is gone; shutting down');
+      shutdown('supervisor gone').then(
+        () => exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          exit(1);
+        },
+      );
+    }, options.supervisorCheckMs ?? 1000);
+    watch.unref();
+  }
   return () => {
     for (const signal of SIGNALS) process.off(signal, onSignal);
+    if (watch) clearInterval(watch);
   };
 }

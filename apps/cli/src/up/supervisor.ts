@@ -72,7 +72,9 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   const launch = (child: Child): void => {
     const rebind = child.spec.addressEnv && child.address ? { [child.spec.addressEnv]: child.address } : {};
     const proc = spawn(process.execPath, [...(child.spec.nodeArgs ?? []), child.spec.entry], {
-      env: { ...process.env, ...child.spec.env, ...rebind },
+      // Children stop on their own if this process dies without stopping them (see the service
+      // kit's installSignalHandlers).
+      env: { ...process.env, ...child.spec.env, ...rebind, SLIPWAY_SUPERVISOR_PID: String(process.pid) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.process = proc;
