@@ -192,7 +192,12 @@ class AppHandle implements RunningApp {
 
   async start(): Promise<void> {
     const options = this.#options;
-    const env = { ...inheritedEnv() };
+    // An app outlives a test process that dies (a killed run, a crashed worker) only until it
+    // notices its parent is gone (the service kit's installSignalHandlers).
+    const env: Record<string, string | undefined> = {
+      ...inheritedEnv(),
+      SLIPWAY_SUPERVISOR_PID: String(process.pid),
+    };
     for (const [key, value] of Object.entries(options.env ?? {})) {
       if (value === undefined) delete env[key];
       else env[key] = value;
