@@ -96,7 +96,8 @@ async function publishAll(nats: Nats, subject: string, count: number, prefix: st
 
 /**
  * Open loop at `perSecond` for `seconds`: each event's publish time against the arrival of its
- * prediction on the output subject (a core subscription); the latencies in ms.
+ * prediction on the output subject (a core subscription); the latencies in ms. A warm-up at the
+ * same rate comes first and is not counted (a fresh process runs cold code for its first seconds).
  */
 async function latencies(
   nats: Nats,
@@ -106,7 +107,10 @@ async function latencies(
   seconds: number,
   prefix: string,
   idOf: (data: Uint8Array) => string,
+  warmupSeconds = 0,
 ): Promise<number[]> {
+  if (warmupSeconds > 0)
+    await latencies(nats, input, output, perSecond, warmupSeconds, `${prefix}warm`, idOf);
   const sent = new Map<string, number>();
   const got: number[] = [];
   const sub = nats.nc.subscribe(output, {
@@ -281,6 +285,7 @@ export function streamScenario(): Scenario {
         // Latency at a fixed open-loop rate: fresh subjects, both systems consuming as events arrive.
         const perSecond = settings.BENCH_STREAM_RATE;
         const seconds = settings.BENCH_STREAM_LATENCY_SECONDS;
+        const warmupSeconds = Math.max(2, context.config.warmupMs / 1000);
         await nats.jsm.streams.add({
           name: LIVE_STREAM,
           subjects: ['bench.live.>'],
@@ -306,6 +311,7 @@ export function streamScenario(): Scenario {
           seconds,
           'w',
           (d) => (JSON.parse(decoder.decode(d)) as { eventId: string }).eventId,
+          warmupSeconds,
         );
         await liveWorker.stop();
         const liveBaseline = await startBaseline(
@@ -322,6 +328,7 @@ export function streamScenario(): Scenario {
           seconds,
           'b',
           (d) => (JSON.parse(decoder.decode(d)) as { id: string }).id,
+          warmupSeconds,
         );
         await liveBaseline.stop();
 
@@ -331,7 +338,7 @@ export function streamScenario(): Scenario {
           `${rate(n)} pre-loaded events drained end to end (best of ${settings.BENCH_STREAM_PASSES} passes; events/s from the first delivery to the last prediction stored): ` +
             `stream worker ${rate(bestWorker)} events/s, bare JetStream consume → publish loop ${rate(bestBaseline)} events/s`,
           `target stream worker ≥ ${TARGET_RATIO * 100}% of the bare loop: ${(ratio * 100).toFixed(0)}% → ${ratio >= TARGET_RATIO ? 'PASS' : 'FAIL'}`,
-          `event → prediction latency at ${rate(perSecond)} events/s open loop for ${seconds} s (publish call to the prediction's arrival on a subscriber): ` +
+          `event → prediction latency at ${rate(perSecond)} events/s open loop for ${seconds} s after ${warmupSeconds} s of warm-up (publish call to the prediction's arrival on a subscriber): ` +
             `stream worker p50 ${ms(percentile(workerLatency, 50))}, p99 ${ms(percentile(workerLatency, 99))}; ` +
             `bare loop p50 ${ms(percentile(baseLatency, 50))}, p99 ${ms(percentile(baseLatency, 99))}`,
           ...cpuNotes,
