@@ -29,11 +29,11 @@ export const registryConfigSchema = z
     SLIPWAY_REGISTRY_DRAIN_DELAY_MS: z.coerce.number().int().min(0).default(0),
     /** Prometheus endpoint; unset = no metrics endpoint. */
     SLIPWAY_REGISTRY_METRICS_ADDR: address.optional(),
-    /** Shortest lease a worker heartbeat can get. Default 2 s. */
+    /** Shortest lease a worker heartbeat or a batch run claim can get. Default 2 s. */
     SLIPWAY_REGISTRY_LEASE_MIN_SECONDS: seconds(2),
-    /** Longest lease a worker heartbeat can get. Default 60 s. */
+    /** Longest lease a worker heartbeat or a batch run claim can get. Default 60 s. */
     SLIPWAY_REGISTRY_LEASE_MAX_SECONDS: seconds(60),
-    /** Lease when a heartbeat asks for none. Default 10 s. */
+    /** Lease when a heartbeat or a batch run claim asks for none. Default 10 s. */
     SLIPWAY_REGISTRY_LEASE_DEFAULT_SECONDS: seconds(10),
     /** Changes kept so watchers can resume by revision. Default 10000. */
     SLIPWAY_REGISTRY_WATCH_RETENTION: z.coerce

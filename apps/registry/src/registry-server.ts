@@ -6,6 +6,7 @@ import type { RegistryConfig } from './config.js';
 import { openDatabase } from './db/open-database.js';
 import { createRegistryDomain, type RegistryDomain } from './domain/index.js';
 import { auditPolicy, createAuditService } from './services/audit-service.js';
+import { batchPolicy, createBatchService } from './services/batch-service.js';
 import { createDeploymentService, deploymentPolicy } from './services/deployment-service.js';
 import { createEndpointService, endpointPolicy } from './services/endpoint-service.js';
 import { createModelService, modelPolicy } from './services/model-service.js';
@@ -54,7 +55,8 @@ export function createRegistryServer(config: RegistryConfig, logger: Logger): Re
     .add(registry.DeploymentServiceService, createDeploymentService(domain), deploymentPolicy)
     .add(registry.EndpointServiceService, createEndpointService(domain), endpointPolicy)
     .add(registry.WatchServiceService, createWatchService(domain))
-    .add(registry.AuditServiceService, createAuditService(domain), auditPolicy);
+    .add(registry.AuditServiceService, createAuditService(domain), auditPolicy)
+    .add(registry.BatchServiceService, createBatchService(domain), batchPolicy);
 
   const timer = setInterval(() => {
     try {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTempDir } from '../testing/fixtures.js';
@@ -47,6 +47,8 @@ describe('openDatabase', () => {
         'deployments',
         'deployment_history',
         'endpoints',
+        'batch_schedules',
+        'batch_runs',
       ]),
     );
     const triggers = (
@@ -74,7 +76,10 @@ describe('openDatabase', () => {
     const applied = again.sqlite.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get() as {
       n: number;
     };
-    expect(applied.n).toBe(2);
+    const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as {
+      entries: unknown[];
+    };
+    expect(applied.n).toBe(journal.entries.length);
     expect(again.sqlite.prepare('SELECT count(*) AS n FROM audit_head').get()).toEqual({ n: 1 });
   });
 

@@ -18,6 +18,7 @@ import {
   primaryKey,
   sqliteTable,
   text,
+  uniqueIndex,
 } from 'drizzle-orm/sqlite-core';
 
 /** One row per model name; created with its first version. */
@@ -168,4 +169,76 @@ export const endpoints = sqliteTable(
     lastHeartbeatAt: text('last_heartbeat_at').notNull(),
   },
   (t) => [index('endpoints_lease_expires_at').on(t.leaseExpiresAt)],
+);
+
+/**
+ * Batch schedules. Deleting one stamps `deleted_at` (its runs keep their history); the name is
+ * unique among schedules that are not deleted.
+ */
+export const batchSchedules = sqliteTable(
+  'batch_schedules',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    name: text('name').notNull(),
+    cron: text('cron').notNull(),
+    /** `registry.BatchJob` as proto3 JSON; `output` is the template with `{occurrence}`. */
+    jobJson: text('job_json').notNull(),
+    paused: integer('paused', { mode: 'boolean' }).notNull().default(false),
+    /** Occurrences before this time are never run. */
+    startAt: text('start_at').notNull(),
+    createdAt: text('created_at').notNull(),
+    createdBy: text('created_by').notNull(),
+    updatedAt: text('updated_at').notNull(),
+    deletedAt: text('deleted_at'),
+  },
+  (t) => [
+    uniqueIndex('batch_schedules_live_name')
+      .on(t.name)
+      .where(sql`${t.deletedAt} IS NULL`),
+  ],
+);
+
+/**
+ * Runs of batch schedules: one row per (schedule, occurrence), enforced by SQLite, so two workers
+ * can never both start an occurrence. A row is written when a worker first claims it.
+ */
+export const batchRuns = sqliteTable(
+  'batch_runs',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    scheduleId: integer('schedule_id')
+      .notNull()
+      .references(() => batchSchedules.id),
+    /** The schedule's name (kept after the schedule is deleted). */
+    schedule: text('schedule').notNull(),
+    /** ISO time of the occurrence, a whole minute. */
+    occurrence: text('occurrence').notNull(),
+    status: text('status', {
+      enum: ['pending', 'running', 'succeeded', 'failed', 'cancelled'],
+    }).notNull(),
+    /** `registry.BatchJob` as proto3 JSON, `{occurrence}` resolved. */
+    jobJson: text('job_json').notNull(),
+    /** The holder, or the last one; '' before the first claim. */
+    workerId: text('worker_id').notNull(),
+    leaseExpiresAt: text('lease_expires_at'),
+    attempts: integer('attempts').notNull(),
+    skippedOccurrences: integer('skipped_occurrences').notNull().default(0),
+    createdAt: text('created_at').notNull(),
+    claimedAt: text('claimed_at').notNull(),
+    finishedAt: text('finished_at'),
+    rowsRead: integer('rows_read').notNull().default(0),
+    rowsScored: integer('rows_scored').notNull().default(0),
+    rowsRejected: integer('rows_rejected').notNull().default(0),
+    outputSha256: text('output_sha256').notNull().default(''),
+    message: text('message').notNull().default(''),
+  },
+  (t) => [
+    uniqueIndex('batch_runs_schedule_occurrence').on(t.scheduleId, t.occurrence),
+    index('batch_runs_schedule_name').on(t.schedule, t.occurrence),
+    index('batch_runs_status').on(t.status, t.occurrence),
+    check(
+      'batch_runs_status_known',
+      sql`${t.status} in ('pending', 'running', 'succeeded', 'failed', 'cancelled')`,
+    ),
+  ],
 );

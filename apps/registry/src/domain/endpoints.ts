@@ -6,10 +6,9 @@ import { readTransaction, writeTransaction, type Executor } from '../db/transact
 import type { AuditLog } from './audit-log.js';
 import type { ChangeLog, ChangeRecord } from './change-log.js';
 import { endpointFromRow, endpointToJson, labelsToJson, loadedVersionsToJson } from './mappers.js';
-import { resourceNameProblem } from './names.js';
+import { resourceNameProblem, workerIdProblem } from './names.js';
 import { invalidArgument } from './problems.js';
 
-const WORKER_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const KNOWN_STATES = new Set<number>([
   registry.LoadState.LOAD_STATE_LOADING,
   registry.LoadState.LOAD_STATE_READY,
@@ -247,10 +246,8 @@ function heartbeatProblems(
   labels: Record<string, string>,
 ): string[] {
   const problems: string[] = [];
-  if (!WORKER_ID.test(workerId))
-    problems.push(
-      `worker_id "${workerId}" is invalid (use 1-128 characters of letters, digits, "_", ".", ":" or "-")`,
-    );
+  const workerProblem = workerIdProblem(workerId);
+  if (workerProblem) problems.push(workerProblem);
   if (!/^\S+:\d{1,5}$/.test(address)) problems.push(`address "${address}" is not host:port`);
   const seen = new Set<string>();
   for (const v of versions) {

@@ -2,6 +2,7 @@ import type { RegistryDatabase } from '../db/open-database.js';
 import { readTransaction } from '../db/transactions.js';
 import { createArtifactStore, type ArtifactStore } from './artifact-store.js';
 import { createAuditLog, type AuditLog } from './audit-log.js';
+import { createBatchSchedules, type BatchSchedules } from './batch-schedules.js';
 import { createChangeLog, type ChangeLog } from './change-log.js';
 import { createDeployments, type Deployments } from './deployments.js';
 import { createEndpoints, type Endpoints, type LeaseBounds } from './endpoints.js';
@@ -10,6 +11,7 @@ import { createWatchHub, type WatchHub, type WatchSnapshot } from './watch-hub.j
 
 export * from './artifact-store.js';
 export * from './audit-log.js';
+export * from './batch-schedules.js';
 export * from './change-log.js';
 export * from './deployments.js';
 export * from './endpoints.js';
@@ -29,7 +31,7 @@ export interface RegistryDomainOptions {
   now?: () => Date;
   /** Changes kept for resuming watches. Default 10000. */
   watchRetention?: number;
-  /** Lease bounds for worker heartbeats. */
+  /** Lease bounds for worker heartbeats and batch runs. */
   lease?: Partial<LeaseBounds>;
 }
 
@@ -40,6 +42,8 @@ export interface RegistryDomain {
   readonly models: ModelRegistry;
   readonly deployments: Deployments;
   readonly endpoints: Endpoints;
+  /** Batch schedules and their runs, leased to batch workers. */
+  readonly batch: BatchSchedules;
   readonly changes: ChangeLog;
   readonly watch: WatchHub;
   /** The full watched state at one revision, read in one transaction. */
@@ -75,6 +79,8 @@ export function createRegistryDomain(options: RegistryDomainOptions): RegistryDo
     onCommit,
   });
 
+  const batch = createBatchSchedules({ database, audit, now, lease: options.lease });
+
   const snapshot = (): WatchSnapshot =>
     readTransaction(database, () => {
       const d = deployments.listDeployments();
@@ -88,6 +94,7 @@ export function createRegistryDomain(options: RegistryDomainOptions): RegistryDo
     models,
     deployments,
     endpoints,
+    batch,
     changes,
     watch,
     snapshot,

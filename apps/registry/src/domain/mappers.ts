@@ -10,6 +10,7 @@ import type { ChangeRecord } from './change-log.js';
 type ModelVersionRow = typeof schema.modelVersions.$inferSelect;
 type EndpointRow = typeof schema.endpoints.$inferSelect;
 type AuditRow = typeof schema.auditLog.$inferSelect;
+type BatchRunRow = typeof schema.batchRuns.$inferSelect;
 
 /** Serialises a contract message (or anything JSON-able) to compact JSON text. */
 function jsonText(value: unknown): string {
@@ -231,4 +232,53 @@ function sortedRecord(record: Readonly<Record<string, string>>): Record<string, 
   const out: Record<string, string> = {};
   for (const key of Object.keys(record).sort()) out[key] = record[key]!;
   return out;
+}
+
+/** A batch job as stored. */
+export function batchJobToJson(job: registry.BatchJob): string {
+  return jsonText(registry.BatchJob.toJSON(job));
+}
+
+/** A batch job from its stored form. */
+export function batchJobFromJson(text: string): registry.BatchJob {
+  return registry.BatchJob.fromJSON(JSON.parse(text));
+}
+
+const RUN_STATUS: Readonly<Record<BatchRunRow['status'], registry.BatchRunStatus>> = {
+  pending: registry.BatchRunStatus.BATCH_RUN_STATUS_PENDING,
+  running: registry.BatchRunStatus.BATCH_RUN_STATUS_RUNNING,
+  succeeded: registry.BatchRunStatus.BATCH_RUN_STATUS_SUCCEEDED,
+  failed: registry.BatchRunStatus.BATCH_RUN_STATUS_FAILED,
+  cancelled: registry.BatchRunStatus.BATCH_RUN_STATUS_CANCELLED,
+};
+
+/** `20261127T0200Z`: an occurrence as it appears in paths and audit targets. */
+export function occurrenceKey(occurrence: Date): string {
+  return occurrence.toISOString().slice(0, 16).replace(/[-:]/g, '') + 'Z';
+}
+
+/** A batch run from its row. */
+export function batchRunFromRow(row: BatchRunRow): registry.BatchRun {
+  const optionalDate = (value: string | null): Date | undefined =>
+    value === null ? undefined : new Date(value);
+  return {
+    runId: BigInt(row.id),
+    schedule: row.schedule,
+    occurrence: new Date(row.occurrence),
+    occurrenceKey: occurrenceKey(new Date(row.occurrence)),
+    status: RUN_STATUS[row.status],
+    job: batchJobFromJson(row.jobJson),
+    workerId: row.workerId,
+    leaseExpiresAt: optionalDate(row.leaseExpiresAt),
+    attempts: row.attempts,
+    skippedOccurrences: row.skippedOccurrences,
+    createdAt: new Date(row.createdAt),
+    claimedAt: new Date(row.claimedAt),
+    finishedAt: optionalDate(row.finishedAt),
+    rowsRead: BigInt(row.rowsRead),
+    rowsScored: BigInt(row.rowsScored),
+    rowsRejected: BigInt(row.rowsRejected),
+    outputSha256: row.outputSha256,
+    message: row.message,
+  };
 }
