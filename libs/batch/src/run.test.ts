@@ -464,6 +464,32 @@ describe('runBatch', () => {
     }
   });
 
+  it('refuses a second run on an output while the first holds its lock, naming the holder', async () => {
+    const dir = (await createTempDir('batch-lock-')).path;
+    const input = path.join(dir, 'tx.csv');
+    await writeCsv(input, transactions(12_000, 9));
+    const output = path.join(dir, 'scores.csv');
+    const options = optionsFor(dir, { input, output, batchSize: 256 });
+    let second: Promise<unknown> | undefined;
+    const first = runBatch({
+      ...options,
+      // Once the first run is writing, start another on the same output.
+      onProgress: () => {
+        second ??= runBatch(options).catch((error: unknown) => error);
+      },
+    });
+    const manifest = await first;
+    const refused = await second;
+    expect(refused).toBeInstanceOf(FailedPreconditionError);
+    expect((refused as Error).message).toContain(
+      `output "${output}" is being written by another run (pid ${process.pid}, since `,
+    );
+    // The refused run touched nothing: the first one's output is whole, its lock gone.
+    expect(manifest).toMatchObject({ status: 'succeeded', rows: { read: 12_000 } });
+    expect(await sha256(output)).toBe(manifest.output.sha256);
+    await expect(stat(runFiles(output).lock)).rejects.toThrow(/ENOENT/);
+  });
+
   it('names a pinned version the model does not have', async () => {
     const dir = (await createTempDir('batch-pinned-')).path;
     const input = path.join(dir, 'tx.csv');

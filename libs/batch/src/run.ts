@@ -11,6 +11,7 @@ import { createArtifactCache } from '@slipway/registry-client';
 import { createClient, createLogger, type Logger } from '@slipway/service-kit';
 import { inputFormatOf, openInput, type InputItem, type InputReader } from './input.js';
 import { MANIFEST_FORMAT, type RunManifest, type RunStatus } from './manifest.js';
+import { acquireOutputLock } from './output-lock.js';
 import { csvField, formatScore, isSampled, outputHeader, requestIdOf, runIdOf } from './output-format.js';
 import { fetchFeatureSet, resolveVersion, type ResolvedVersion } from './resolve.js';
 import {
@@ -46,7 +47,7 @@ export interface BatchRunOptions {
   readonly version?: number;
   /** A `.csv` (with a header line) or `.jsonl` file. */
   readonly input: string;
-  /** The scores CSV; `<output>.manifest.json` and `<output>.checkpoint.json` go next to it. */
+  /** The scores CSV; `<output>.manifest.json`, `.checkpoint.json` and `.lock` go next to it. */
   readonly output: string;
   /** Rejected rows, one JSON object per line. Default `<output>.rejects.jsonl`. */
   readonly rejects?: string;
@@ -105,9 +106,13 @@ const DEFAULTS = { errorBudget: 0.01, batchSize: 1024, checkpointEvery: 50_000, 
 const PIPELINE_DEPTH = 2;
 const MAX_BATCH_SIZE = 65_536;
 
-/** The files of a run: `<output>.manifest.json` and `<output>.checkpoint.json`. */
-export function runFiles(output: string): { manifest: string; checkpoint: string } {
-  return { manifest: `${output}.manifest.json`, checkpoint: `${output}.checkpoint.json` };
+/** The files of a run: `<output>.manifest.json`, `<output>.checkpoint.json` and `<output>.lock`. */
+export function runFiles(output: string): { manifest: string; checkpoint: string; lock: string } {
+  return {
+    manifest: `${output}.manifest.json`,
+    checkpoint: `${output}.checkpoint.json`,
+    lock: `${output}.lock`,
+  };
 }
 
 function checkFraction(value: number, flag: string): number {
@@ -191,13 +196,33 @@ function failureMessage(error: unknown): string {
  * the same run id, model version and prediction time, so its output is byte-identical to an
  * uninterrupted run's.
  *
+ * One run at a time per output: the run holds `<output>.lock` (its pid and host) from before it
+ * reads the checkpoint until it ends; a lock left by a process that is gone is taken over.
+ *
  * Returns the manifest (also written to `<output>.manifest.json`). Status `failed` means the
  * rejected share exceeded the error budget; any other failure throws, after writing a manifest
  * with status `failed` and keeping the checkpoint.
+ *
+ * @throws OutputLockedError (a FailedPreconditionError) naming the holder's pid when another live
+ *   run writes the same output.
  */
 export async function runBatch(options: BatchRunOptions): Promise<RunManifest> {
   const started = performance.now();
   const settings = settingsOf(options);
+  const lock = await acquireOutputLock(settings.output, options.onNotice);
+  try {
+    return await runLocked(options, settings, started);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** {@link runBatch} once the output's lock is held. */
+async function runLocked(
+  options: BatchRunOptions,
+  settings: Settings,
+  started: number,
+): Promise<RunManifest> {
   const format = inputFormatOf(settings.input);
   const files = runFiles(settings.output);
   const inputState = await hashWholeFile(settings.input, 'input');
@@ -319,7 +344,7 @@ interface RunContext {
   readonly options: BatchRunOptions;
   readonly settings: Settings;
   readonly format: ReturnType<typeof inputFormatOf>;
-  readonly files: { manifest: string; checkpoint: string };
+  readonly files: ReturnType<typeof runFiles>;
   readonly fingerprint: RunFingerprint;
   readonly inputState: FileState;
   readonly checkpoint: Checkpoint | undefined;
