@@ -17,6 +17,8 @@ export interface CliContext {
   deployments(): ServiceClient<typeof registry.DeploymentServiceService>;
   endpoints(): ServiceClient<typeof registry.EndpointServiceService>;
   audit(): ServiceClient<typeof registry.AuditServiceService>;
+  /** Batch schedules and runs, for `slipway batch schedule` and `slipway batch runs`. */
+  batch(): ServiceClient<typeof registry.BatchServiceService>;
   predictions(): ServiceClient<typeof serving.PredictionServiceService>;
   monitor(): ServiceClient<typeof monitor.MonitorServiceService>;
   close(): void;
@@ -65,6 +67,7 @@ export function createCliContext(options: GlobalOptions, env: NodeJS.ProcessEnv 
     endpoints: () =>
       lazy('endpoints', () => createClient(registry.EndpointServiceService, registryAddress, opts)),
     audit: () => lazy('audit', () => createClient(registry.AuditServiceService, registryAddress, opts)),
+    batch: () => lazy('batch', () => createClient(registry.BatchServiceService, registryAddress, opts)),
     predictions: () =>
       lazy('predictions', () =>
         createClient(serving.PredictionServiceService, routerAddress, { token, defaultDeadlineMs: 10_000 }),

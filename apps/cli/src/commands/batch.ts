@@ -2,17 +2,26 @@ import path from 'node:path';
 import {
   runBatch,
   runFiles,
+  startBatchWorker,
   type BatchProgress,
   type BatchRunOptions,
   type RunManifest,
 } from '@slipway/batch';
-import { UnavailableError } from '@slipway/service-kit';
+import { createLogger, durationMsSchema, UnavailableError } from '@slipway/service-kit';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { collect, parseVersion } from '../arguments.js';
+import {
+  collect,
+  parseCount,
+  parseEntityColumns,
+  parseFraction,
+  parseTime,
+  parseVersion,
+} from '../arguments.js';
 import { UsageError } from '../exit-codes.js';
 import { formatBytes, printFields, printJson } from '../output.js';
 import type { Run } from '../run.js';
+import { batchScheduleCommands } from './batch-schedule.js';
 
 /** The options of `slipway batch run`, as commander collects them. */
 export interface BatchRunArguments {
@@ -37,11 +46,25 @@ export interface BatchRunArguments {
 /** Exit code of a run stopped by SIGINT or SIGTERM (after its checkpoint), as shells use for SIGINT. */
 const INTERRUPTED_EXIT_CODE = 130;
 
-/** `slipway batch run`. */
+/** The options of `slipway batch worker`, as commander collects them. */
+export interface BatchWorkerArguments {
+  workerId?: string;
+  lease: string;
+  poll: string;
+  once?: boolean;
+  features?: string;
+  cacheDir?: string;
+}
+
+/**
+ * `slipway batch run`, `slipway batch worker`, `slipway batch schedule …` and `slipway batch runs`.
+ */
 export function batchCommands(program: Command, run: Run): void {
   const batch = program
     .command('batch')
-    .description("score files with a deployment's model in this process (batch inference)");
+    .description(
+      "score files with a deployment's model in this process (batch inference), now or on a schedule",
+    );
 
   batch
     .command('run')
@@ -145,6 +168,57 @@ export function batchCommands(program: Command, run: Run): void {
         }
       }),
     );
+
+  batch
+    .command('worker')
+    .description(
+      "run the registry's batch schedules: claim due runs under a lease, score them in this process, take over runs whose worker died; stops cleanly on SIGINT/SIGTERM",
+    )
+    .option('--worker-id <id>', 'unique per worker, in leases and the audit log (default <hostname>-<pid>)')
+    .option('--lease <duration>', 'lease on a run, renewed every third of it while the run goes', '30s')
+    .option('--poll <duration>', 'wait between claims while nothing is due', '5s')
+    .option('--once', 'run what is due, then exit')
+    .option(
+      '--features <address>',
+      'feature service address (default $SLIPWAY_FEATURES_ADDR or 127.0.0.1:7002)',
+    )
+    .option(
+      '--cache-dir <dir>',
+      'verified model artifacts (default <$SLIPWAY_DATA_DIR or .slipway>/artifacts)',
+    )
+    .action(
+      run(async (ctx, cmd) => {
+        const args = cmd.opts<BatchWorkerArguments>();
+        const global = cmd.optsWithGlobals<{ monitor?: string }>();
+        const monitorAddress = global.monitor || process.env['SLIPWAY_MONITOR_ADDR'] || undefined;
+        const leaseMs = parseDuration(args.lease, '--lease');
+        if (leaseMs < 1000 || leaseMs % 1000 !== 0)
+          throw new UsageError(`--lease "${args.lease}" must be whole seconds, e.g. 30s`);
+        const worker = startBatchWorker({
+          ...(args.workerId ? { workerId: args.workerId } : {}),
+          registryAddress: ctx.registryAddress,
+          featuresAddress: args.features || process.env['SLIPWAY_FEATURES_ADDR'] || '127.0.0.1:7002',
+          ...(monitorAddress ? { monitorAddress } : {}),
+          ...(ctx.token ? { token: ctx.token } : {}),
+          cacheDir: args.cacheDir ?? path.join(ctx.dataDir, 'artifacts'),
+          leaseSeconds: leaseMs / 1000,
+          pollMs: parseDuration(args.poll, '--poll'),
+          once: args.once ?? false,
+          logger: createLogger('batch-worker'),
+        });
+        const stop = (): void => void worker.shutdown();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        try {
+          await worker.done;
+        } finally {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+        }
+      }),
+    );
+
+  batchScheduleCommands(batch, run);
 }
 
 /**
@@ -160,7 +234,7 @@ export function buildBatchOptions(
     input: args.input,
     output: args.output,
     ...(args.reject === undefined ? {} : { rejects: args.reject }),
-    ...entityColumns(args.entityKey),
+    ...entityColumnsOf(args.entityKey),
     ...(args.idColumn === undefined ? {} : { idColumn: args.idColumn }),
     ...(args.asOf === undefined ? {} : { asOf: parseTime(args.asOf, '--as-of') }),
     ...(args.predictionTime === undefined
@@ -173,44 +247,16 @@ export function buildBatchOptions(
   };
 }
 
-function entityColumns(specs: readonly string[]): Pick<BatchRunOptions, 'entityColumns'> {
-  if (specs.length === 0) return {};
-  const pairs = specs.filter((s) => s.includes('='));
-  if (pairs.length === 0 && specs.length === 1) return { entityColumns: specs[0]! };
-  if (pairs.length !== specs.length) {
-    throw new UsageError('--entity-key: give one column, or key=column for every key (repeatable)');
-  }
-  const mapping: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    const [key, column] = [pair.slice(0, eq), pair.slice(eq + 1)];
-    if (!key || !column) throw new UsageError(`--entity-key "${pair}" must be key=column`);
-    mapping[key] = column;
-  }
-  return { entityColumns: mapping };
+function entityColumnsOf(specs: readonly string[]): Pick<BatchRunOptions, 'entityColumns'> {
+  const entityColumns = parseEntityColumns(specs);
+  return entityColumns === undefined ? {} : { entityColumns };
 }
 
-/** An ISO-8601 time with a date; `Z` or an offset recommended (without one, local time). */
-function parseTime(text: string, flag: string): Date {
-  const time = new Date(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(time.getTime())) {
-    throw new UsageError(`${flag} "${text}" is not an ISO-8601 time, e.g. 2026-01-31T00:00:00Z`);
-  }
-  return time;
-}
-
-function parseFraction(text: string, flag: string): number {
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1) {
-    throw new UsageError(`${flag} "${text}" is not a fraction from 0 to 1 (e.g. 0.01 for 1%)`);
-  }
-  return value;
-}
-
-function parseCount(text: string, flag: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1)
-    throw new UsageError(`${flag} "${text}" is not a whole number of rows (1 or more)`);
-  return Number(text);
+/** `30s`, `500ms`, `1m` → milliseconds. */
+function parseDuration(text: string, flag: string): number {
+  const parsed = durationMsSchema.safeParse(text);
+  if (!parsed.success) throw new UsageError(`${flag} "${text}" is not a duration, e.g. 30s, 500ms or 1m`);
+  return parsed.data;
 }
 
 function parseSeconds(text: string, flag: string): number {
