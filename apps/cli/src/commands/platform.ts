@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { createCliContext } from '../context.js';
 import { entryOf, telemetryImport } from '../up/entries.js';
@@ -93,9 +94,9 @@ export function platformCommands(program: Command): void {
   program
     .command('worker')
     .description(
-      'run an inference worker: online (Open Inference Protocol, from --models or the registry) or --mode stream (NATS JetStream events in, predictions out)',
+      "run an inference worker: online (Open Inference Protocol, from --models or the registry), --mode stream (NATS JetStream events in, predictions out) or --mode batch (the registry's batch schedules; same as `slipway batch worker`)",
     )
-    .option('--mode <mode>', 'online or stream', 'online')
+    .option('--mode <mode>', 'online, stream or batch', 'online')
     .option('--models <dir>', 'online: Triton-layout model repository: <name>/<version>/model.onnx')
     .option('--deployment <name>', 'stream: the deployment whose release strategy scores each event')
     .option('--input-subject <subject>', 'stream: subject the events arrive on (e.g. tx.events)')
@@ -148,8 +149,13 @@ export function platformCommands(program: Command): void {
             ...(opts.ordered ? { SLIPWAY_STREAM_ORDERED: 'true' } : {}),
             ...(token && !env['SLIPWAY_WORKER_TOKEN'] ? { SLIPWAY_WORKER_TOKEN: token } : {}),
           });
+        } else if (opts.mode === 'batch') {
+          // The batch worker runs in the CLI process: `slipway batch worker` (see its --help for options).
+          const bin = fileURLToPath(new URL('../bin.js', import.meta.url));
+          process.exitCode = await runForeground(bin, ['batch', 'worker'], env, false);
+          return;
         } else if (opts.mode !== 'online') {
-          return usage(`--mode must be online or stream, not "${opts.mode}"`);
+          return usage(`--mode must be online, stream or batch, not "${opts.mode}"`);
         } else if (opts.models) {
           env['SLIPWAY_WORKER_MODELS'] = path.resolve(opts.models);
         }
