@@ -127,7 +127,11 @@ export function startBatchWorker(options: BatchWorkerOptions): BatchWorker {
             error instanceof InvalidArgumentError
           )
             throw error;
-          logger.warn({ err: error }, `could not claim a batch run; trying again in ${pollMs} ms`);
+          // The registry being away is expected for a while (a restart): its message, no stack.
+          logger.warn(
+            error instanceof UnavailableError ? { err: error.message } : { err: error },
+            `could not claim a batch run; trying again in ${pollMs} ms`,
+          );
           await pause(pollMs, stopping.signal);
           continue;
         }
