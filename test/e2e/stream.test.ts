@@ -414,4 +414,44 @@ describe.skipIf(skip)('stream worker on NATS JetStream', () => {
     );
     await worker.stop();
   }, 120_000);
+
+  it('nats-server crashes mid-stream and comes back: every event still gets exactly one prediction', async () => {
+    const total = 20_000;
+    await createStream(nats, 'CRASH_EVENTS', ['crash.events']);
+    await publishEvents(
+      nats,
+      'crash.events',
+      (function* () {
+        for (let i = 0; i < total; i++) yield { ...demoEvent(i), id: `c${i}` };
+      })(),
+    );
+    const worker = await startStreamWorker(platform, {
+      name: 'stream-broker-crash',
+      natsUrl: server.url,
+      input: 'crash.events',
+      output: 'crash.scored',
+      env: { SLIPWAY_STREAM_ACK_WAIT_MS: '3s' },
+    });
+    await until(
+      'a quarter of the predictions',
+      async () => (await storedCount(nats, 'crash.scored')) >= total / 4,
+      60_000,
+    );
+    await server.restart('SIGKILL', 1_000);
+    await until('every prediction', async () => (await storedCount(nats, 'crash.scored')) >= total, 120_000);
+    await until(
+      'the consumer has nothing left to deliver or acknowledge',
+      async () => {
+        const info = await nats.jsm.consumers.info('CRASH_EVENTS', 'slipway-fraud');
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      60_000,
+    );
+    await sleep(1_000);
+    const ids = new Set((await readAll(nats, 'crash.scored')).map((m) => predictionOf(m).eventId));
+    expect(await storedCount(nats, 'crash.scored')).toBe(total);
+    expect(ids.size).toBe(total);
+    expect(worker.running).toBe(true);
+    await worker.stop();
+  }, 300_000);
 });

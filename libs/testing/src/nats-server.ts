@@ -13,6 +13,11 @@ export interface NatsServer {
   readonly pid: number;
   /** The JetStream store directory (removed by `stop`). */
   readonly storeDir: string;
+  /**
+   * Stops the server with `signal` (SIGKILL: a crash), waits `downMs`, and starts it again on the
+   * same port with the same store: streams, consumers and messages come back.
+   */
+  restart(signal?: NodeJS.Signals, downMs?: number): Promise<void>;
   /** SIGTERM, then SIGKILL after 5 s; removes the store. Idempotent. */
   stop(): Promise<void>;
 }
@@ -58,37 +63,57 @@ export async function startNatsServer(): Promise<NatsServer> {
   if (!binary) throw new Error('nats-server is not installed (Debian: apt-get install nats-server)');
   const storeDir = await mkdtemp(path.join(tmpdir(), 'slipway-nats-'));
   const port = await freePort();
-  const child: ChildProcess = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let output = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    if (output.length < 20_000) output += chunk.toString('utf8');
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + 10_000;
-  while (!(await portOpen(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      await rm(storeDir, { recursive: true, force: true });
-      throw new Error(`nats-server did not start on port ${port}:\n${output}`);
+
+  const launch = async (): Promise<{ child: ChildProcess; exited: Promise<void> }> => {
+    const child = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let output = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (output.length < 20_000) output += chunk.toString('utf8');
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const deadline = Date.now() + 10_000;
+    while (!(await portOpen(port))) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`nats-server did not start on port ${port}:\n${output}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
-    await new Promise((r) => setTimeout(r, 50));
+    return { child, exited };
+  };
+  const terminate = async (run: { child: ChildProcess; exited: Promise<void> }, signal: NodeJS.Signals) => {
+    if (run.child.exitCode !== null || run.child.signalCode !== null) return;
+    run.child.kill(signal);
+    const timer = setTimeout(() => run.child.kill('SIGKILL'), 5_000);
+    await run.exited;
+    clearTimeout(timer);
+  };
+
+  let current: { child: ChildProcess; exited: Promise<void> };
+  try {
+    current = await launch();
+  } catch (err) {
+    await rm(storeDir, { recursive: true, force: true });
+    throw err;
   }
   let stopped: Promise<void> | undefined;
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
-    pid: child.pid!,
+    get pid() {
+      return current.child.pid!;
+    },
     storeDir,
+    async restart(signal = 'SIGTERM', downMs = 0) {
+      await terminate(current, signal);
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      current = await launch();
+    },
     stop() {
       stopped ??= (async () => {
-        if (child.exitCode === null) {
-          child.kill('SIGTERM');
-          const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-          await exited;
-          clearTimeout(timer);
-        }
+        await terminate(current, 'SIGTERM');
         await rm(storeDir, { recursive: true, force: true, maxRetries: 3 });
       })();
       return stopped;
