@@ -53,6 +53,30 @@ describe('createSqliteOnlineStore', () => {
     ).toEqual([{ eventTimeMs: 30, values: [3, 'c'] }, undefined]);
   });
 
+  it('reads many entities of several views at once, in request order, repeats and unknowns included', async () => {
+    const events: FeatureEvent[] = [];
+    for (let i = 0; i < 300; i++) events.push(event(100 + i, [i], `u${i}`));
+    for (let i = 0; i < 50; i++)
+      events.push({ view: 'w', entityId: `u${i}`, eventTimeMs: 5, values: [`w${i}`] });
+    await store.write(events);
+    const refs = [
+      ...Array.from({ length: 300 }, (_, i) => ({ view: 'v', entityId: `u${299 - i}` })),
+      { view: 'v', entityId: 'u7' },
+      { view: 'v', entityId: 'nobody' },
+      { view: 'w', entityId: 'u3' },
+      { view: 'w', entityId: 'u60' },
+    ];
+    const many = await store.readLatest(refs);
+    // The same answers one entity at a time.
+    const one = await Promise.all(refs.map(async (r) => (await store.readLatest([r]))[0]));
+    expect(many).toEqual(one);
+    expect(many[0]).toEqual({ eventTimeMs: 399, values: [299] });
+    expect(many[300]).toEqual({ eventTimeMs: 107, values: [7] });
+    expect(many[301]).toBeUndefined();
+    expect(many[302]).toEqual({ eventTimeMs: 5, values: ['w3'] });
+    expect(many[303]).toBeUndefined();
+  });
+
   it('reads the newest event at or before a time', async () => {
     await store.write([event(10, [1]), event(30, [3]), event(20, [2]), event(15, [9], 'u2')]);
     const asOf = (asOfMs: number, entityId = 'u1') => ({ view: 'v', entityId, asOfMs });

@@ -75,6 +75,22 @@ export function createSqliteOnlineStore(database: FeaturesDatabase): OnlineStore
     .from(latestValues)
     .where(and(eq(latestValues.view, p.view), eq(latestValues.entityId, p.entityId)))
     .prepare();
+  // Many entities of one view in one statement (their ids as a JSON array): a batch of 256
+  // entities is one query instead of 256 round trips into SQLite.
+  const selectLatestMany = db
+    .select({
+      entityId: latestValues.entityId,
+      eventTime: latestValues.eventTime,
+      valuesJson: latestValues.valuesJson,
+    })
+    .from(latestValues)
+    .where(
+      and(
+        eq(latestValues.view, p.view),
+        sql`${latestValues.entityId} IN (SELECT value FROM json_each(${sql.placeholder('entityIds')}))`,
+      ),
+    )
+    .prepare();
   const selectAsOf = db
     .select({ eventTime: featureEvents.eventTime, valuesJson: featureEvents.valuesJson })
     .from(featureEvents)
@@ -125,13 +141,33 @@ export function createSqliteOnlineStore(database: FeaturesDatabase): OnlineStore
     },
     async readLatest(refs: readonly EntityRef[]) {
       const out: (StoredValues | undefined)[] = new Array(refs.length);
+      if (refs.length <= 2) {
+        for (let i = 0; i < refs.length; i++) {
+          const ref = refs[i]!;
+          const found = selectLatest.get({ view: ref.view, entityId: ref.entityId });
+          out[i] =
+            found === undefined
+              ? undefined
+              : { eventTimeMs: found.eventTime, values: decodeValues(found.valuesJson) };
+        }
+        return out;
+      }
+      // Positions of each (view, entity) in `refs`; one query per view.
+      const byView = new Map<string, Map<string, number[]>>();
       for (let i = 0; i < refs.length; i++) {
-        const ref = refs[i]!;
-        const found = selectLatest.get({ view: ref.view, entityId: ref.entityId });
-        out[i] =
-          found === undefined
-            ? undefined
-            : { eventTimeMs: found.eventTime, values: decodeValues(found.valuesJson) };
+        const { view, entityId } = refs[i]!;
+        let entities = byView.get(view);
+        if (!entities) byView.set(view, (entities = new Map()));
+        const positions = entities.get(entityId);
+        if (positions) positions.push(i);
+        else entities.set(entityId, [i]);
+      }
+      for (const [view, entities] of byView) {
+        const rows = selectLatestMany.all({ view, entityIds: JSON.stringify([...entities.keys()]) });
+        for (const row of rows) {
+          const stored = { eventTimeMs: row.eventTime, values: decodeValues(row.valuesJson) };
+          for (const i of entities.get(row.entityId) ?? []) out[i] = stored;
+        }
       }
       return out;
     },
