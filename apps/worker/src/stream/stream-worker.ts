@@ -217,6 +217,8 @@ export function createStreamWorker(config: StreamConfig, logger: Logger): Stream
         metrics,
         logger,
         stopping: () => stopping,
+        // As many shadow micro-batches as primary ones: shadow work keeps up unless it is slower.
+        shadowConcurrency: batchesInFlightOf(config),
       });
       const proc = processor;
       batcher = createMicroBatcher<JsMsg>({
