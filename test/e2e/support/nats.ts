@@ -40,7 +40,7 @@ const encoder = new TextEncoder();
 
 /**
  * Publishes events to a subject a stream captures, `window` publishes in flight, each with its
- * id as `Nats-Msg-Id`. Creates the stream first when `stream` is given and none captures it.
+ * id as `Nats-Msg-Id` (a stream must capture the subject: see createStream, or let a worker create it).
  */
 export async function publishEvents(
   nats: Nats,

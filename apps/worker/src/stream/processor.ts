@@ -109,7 +109,7 @@ interface Item {
 }
 
 /** Delay before redelivery of an event that failed for a reason outside it: grows with its deliveries. */
-export function retryDelayMs(deliveryCount: number): number {
+function retryDelayMs(deliveryCount: number): number {
   return Math.min(MAX_RETRY_DELAY_MS, 500 * 2 ** Math.max(0, deliveryCount - 1));
 }
 

@@ -1,7 +1,7 @@
 import { meter } from '@slipway/telemetry';
 
 /** What happened to an event in one delivery. */
-export type EventOutcome = 'published' | 'duplicate' | 'dead_lettered' | 'retried' | 'failed';
+export type EventOutcome = 'published' | 'duplicate' | 'dead_lettered' | 'retried';
 
 /** Stream worker metrics (`meter('slipway-stream')`), on the worker's Prometheus endpoint. */
 export interface StreamMetrics {
@@ -30,8 +30,7 @@ export function createStreamMetrics(labels: { deployment: string; consumer: stri
   let pending = 0;
   let ackPending = 0;
   m.createObservableCounter('slipway.stream.events', {
-    description:
-      'Events by outcome: published, duplicate (already published), dead_lettered, retried, failed',
+    description: 'Events by outcome: published, duplicate (already published), dead_lettered, retried',
   }).addCallback((result) => {
     for (const { attributes, count } of outcomes.values()) result.observe(count, attributes);
   });

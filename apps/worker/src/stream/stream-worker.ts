@@ -32,6 +32,9 @@ export interface StreamWorker {
 /** How long a prediction's publish waits for JetStream's acknowledgement. */
 const PUBLISH_TIMEOUT_MS = 10_000;
 
+/** How long shutdown waits for shadow scoring in flight. */
+const SHADOW_DRAIN_MS = 5_000;
+
 /** How often the consumer's lag is read for the metrics. */
 const LAG_POLL_MS = 5_000;
 
@@ -270,6 +273,11 @@ export function createStreamWorker(config: StreamConfig, logger: Logger): Stream
       if (batcher) {
         for (const m of batcher.takeQueued()) m.nak();
         await batcher.idle();
+      }
+      // Shadow scoring still running finishes before its model and the record sink close.
+      const shadowDeadline = Date.now() + SHADOW_DRAIN_MS;
+      while (processor && processor.shadowsInFlight() > 0 && Date.now() < shadowDeadline) {
+        await new Promise((r) => setTimeout(r, 20));
       }
       publisher?.close();
       await records.close();
